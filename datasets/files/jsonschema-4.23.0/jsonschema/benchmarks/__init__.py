@@ -1,0 +1,5 @@
+"""
+Benchmarks for validation.
+
+This package is *not* public API.
+"""

@@ -1,0 +1,188 @@
+"""Application commands: ``classify`` (files and folders) and ``bench`` (quality, speed, memory)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import typer
+
+
+def _split(value: Optional[str]) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def classify(
+    more: Optional[List[Path]] = typer.Argument(None, help="More files or folders (so `-i a b c` works).", show_default=False),
+    inputs: Optional[List[Path]] = typer.Option(None, "--input", "-i", help="Files or folders to classify (repeatable)."),
+    output: Path = typer.Option(Path("results.json"), "--output", "-o", help="Results file: .json (default), .jsonl or .csv."),
+    model: str = typer.Option("minilm", "--model", "-m", help="Model reference (alias, org/name, ./folder, remote:name)."),
+    method: str = typer.Option("embedding", "--method", help="embedding | nli | llm"),
+    categories: Optional[str] = typer.Option(None, "--categories", help="Comma-separated categories (name or name=description)."),
+    categories_file: Optional[Path] = typer.Option(None, "--categories-file", help="JSON or 'name: description' lines."),
+    include: Optional[List[str]] = typer.Option(None, "--include", help="Only files matching this glob (repeatable)."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Skip files matching this glob (repeatable)."),
+    no_gitignore: bool = typer.Option(False, "--no-gitignore", help="Also classify files .gitignore excludes."),
+    max_size: int = typer.Option(1_000_000, "--max-size", help="Skip files larger than this many bytes."),
+    resume: bool = typer.Option(False, "--resume", help="Keep files already in the output (same path and content)."),
+    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8: run the encoder quantized."),
+    prior_weight: float = typer.Option(1.0, "--prior-weight", help="Weight of the file-name evidence (0 = off)."),
+    max_chunks: Optional[int] = typer.Option(None, "--max-chunks", help="Chunks read per long file."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
+) -> None:
+    """Classify files and folders (code, documentation, configuration, data, test, build, other)."""
+    from ..apps import _output
+    from ..apps.classify import classify_paths, parse_categories
+    from .output import err_console, print_json, quiet
+
+    fmt = _output.format_of(output)  # bad extension: fail before any work
+    cats = parse_categories(categories, categories_file)
+    previous = _output.read_previous(output) if resume else None
+    paths = [*(inputs or []), *(more or [])]
+    if not paths:
+        from ..errors import UsageError
+
+        raise UsageError("no input given", hint="localmodels classify -i PATH [PATH...] -o results.json")
+    for p in paths:
+        if not p.exists() and not p.is_symlink():
+            from ..errors import UsageError
+
+            raise UsageError(f"input not found: {p}", hint="check the path given with -i")
+
+    bar = None
+    progress_cb: Callable[[int, int], None] | None = None
+    if not quiet() and not json_out:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       TextColumn("ETA"), TimeRemainingColumn(), console=err_console(), transient=True)
+        task_id = bar.add_task("classify", total=None)
+
+        progress_cb = _bar_updater(bar, task_id)
+
+        bar.start()
+    try:
+        report = classify_paths(
+            [str(p) for p in paths], model=model, method=method, categories=cats, include=include or (),
+            exclude=exclude or (), gitignore=not no_gitignore, max_bytes=max_size, previous=previous,
+            progress=progress_cb, quantize=quantize, prior_weight=prior_weight, max_chunks=max_chunks,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    data = report.to_dict()
+    _output.write(data, output)
+    summary = data["summary"]
+    if json_out:
+        print_json({"output": str(output), "format": fmt, **summary})
+        return
+    _print_summary(report, summary, output)
+
+
+def _bar_updater(bar, task_id) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        bar.update(task_id, completed=done, total=total)
+
+    return update
+
+
+def _print_summary(report, summary: dict, output: Path) -> None:
+    from rich.table import Table
+
+    from .output import console
+
+    c = console()
+    table = Table(title=f"{summary['files']} files · {summary['model']} · {summary['method']}", title_justify="left")
+    table.add_column("Category")
+    table.add_column("Files", justify="right")
+    table.add_column("Share", justify="right")
+    table.add_column("Mean confidence", justify="right")
+    table.add_column("Examples", overflow="fold")
+    records = report.records()
+    total = max(summary["files"], 1)
+    for name, count in summary["counts"].items():
+        examples = [r["path"].rsplit("/", 1)[-1] for r in records if r["category"] == name][:3]
+        conf = summary["mean_confidence"].get(name)
+        table.add_row(name, str(count), f"{100 * count / total:.0f}%", f"{conf:.2f}" if conf is not None else "-",
+                      ", ".join(examples))
+    c.print(table)
+    if report.skipped:
+        why = ", ".join(f"{k}: {v}" for k, v in summary["skipped_by_reason"].items())
+        c.print(f"[yellow]skipped {len(report.skipped)}[/] ({why})", highlight=False)
+    rate = summary.get("files_per_second")
+    extra = f", {summary['resumed']} kept from the last run" if summary["resumed"] else ""
+    c.print(f"classified {summary['classified_now']} files in {summary['seconds']:.1f} s"
+            + (f" ({rate:.1f} files/s)" if rate else "") + extra + f" -> [bold]{output}[/]", highlight=False)
+
+
+def bench(
+    models: str = typer.Option("minilm", "--models", help="Comma-separated model references."),
+    dataset: str = typer.Option("files", "--dataset", help="files (classify), or a folder with MANIFEST.json."),
+    methods: str = typer.Option("embedding", "--methods", help="Comma-separated: embedding, nli, llm."),
+    task: str = typer.Option("classify", "--task", help="classify | ner | retrieval"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N items (stratified for files)."),
+    quantize: str = typer.Option("none", "--quantize", help="Comma-separated: none, int8 (encoder methods)."),
+    latency_sample: int = typer.Option(30, "--latency-sample", help="Files timed one at a time for p50/p95."),
+    price: Optional[float] = typer.Option(None, "--price-per-mtok", help="USD per million tokens for remote: models (else LOCALMODELS_PRICE_PER_MTOK)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full report as JSON."),
+    chart: Optional[Path] = typer.Option(None, "--chart", help="Write a PNG chart (accuracy vs latency)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Benchmark models: quality, latency, throughput, peak memory, size and cost, side by side."""
+    from .output import console, print_json
+
+    model_list = _split(models)
+    if not model_list:
+        from ..errors import UsageError
+
+        raise UsageError("no models given", hint="e.g. --models minilm")
+    if task == "classify":
+        from ..apps.bench import markdown_details, markdown_table, run_bench
+
+        report = run_bench(model_list, dataset=dataset, methods=_split(methods), limit=limit,
+                           quantize=[None if q == "none" else q for q in _split(quantize)],
+                           latency_sample=latency_sample, price_per_mtok=price)
+        table = markdown_table(report) + "\n" + markdown_details(report)
+    elif task == "retrieval":
+        from ..apps.retrieval_bench import markdown_table as rtable, run_retrieval_bench
+
+        report = run_retrieval_bench(model_list, dataset=None if dataset == "files" else dataset,
+                                     quantize=[None if q == "none" else q for q in _split(quantize)], limit=limit)
+        table = rtable(report)
+    elif task == "ner":
+        from ..apps import ner_bench
+
+        report = ner_bench.run_ner_bench(model_list, dataset=None if dataset == "files" else Path(dataset))
+        fmt = getattr(ner_bench, "format_ner_bench", None) or getattr(ner_bench, "markdown_table", None)
+        table = fmt(report) if fmt else ""
+    else:
+        from ..errors import UsageError
+
+        raise UsageError(f"unknown task {task!r}", hint="use --task classify, ner or retrieval")
+    if output:
+        import json
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    if chart:
+        from ..apps.bench import write_chart
+
+        if task != "classify":
+            from ..errors import UsageError
+
+            raise UsageError("--chart is drawn for --task classify only")
+        write_chart(report, chart)
+    if json_out:
+        print_json(report)
+        return
+    sys.stdout.write(table + "\n")
+    if output:
+        console().print(f"report -> {output}", highlight=False)
+    if chart:
+        console().print(f"chart -> {chart}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("classify")(classify)
+    app.command("bench")(bench)

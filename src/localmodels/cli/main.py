@@ -1,0 +1,93 @@
+"""The ``localmodels`` command: a thin layer over the Python API.
+
+Each command group lives in its own module with a ``register(app)`` function; heavy imports
+happen inside the commands, so ``localmodels --help`` and ``localmodels list`` start fast.
+Errors of ours become ``error: ...`` / ``hint: ...`` on stderr and the error's exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from ..errors import LocalModelsError
+
+COMMAND_MODULES = (
+    "store",  # pull list info rm verify du prune where
+    "catalog",  # catalog
+    "encoders",  # embed search rerank zero-shot
+    "ner",  # ner
+    "llm",  # generate chat
+    "apps",  # classify bench
+    "serve",  # serve
+    "ci",  # lock sync check cache-key export import
+)
+
+app = typer.Typer(
+    name="localmodels",
+    help="Pull, verify, cache, manage and run Hugging Face models locally.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _global(
+    offline: bool = typer.Option(False, "--offline", help="Make no network request at all."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    from ..config import prepare_hf_env, set_offline
+
+    prepare_hf_env()
+    if offline:
+        set_offline(True)
+    if quiet:
+        os.environ["LOCALMODELS_QUIET"] = "1"
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as e:  # a command group not written yet
+            if e.name == f"{__package__}.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+def report_error(err: LocalModelsError) -> None:
+    from .output import err_console
+
+    err_console().print(f"[bold red]error:[/] {err.message}", highlight=False, markup=True, soft_wrap=True)
+    if err.hint:
+        err_console().print(f"[yellow]hint:[/] {err.hint}", highlight=False, soft_wrap=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code. Click handles its own usage errors (exit 2)."""
+    _register_all()
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except LocalModelsError as e:
+        report_error(e)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,42 @@
+"""Shared console helpers for the CLI: JSON or rich tables, quiet mode, TTY detection."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import lru_cache
+from typing import Any, Iterable, Sequence
+
+
+@lru_cache(maxsize=1)
+def console():
+    from rich.console import Console
+
+    return Console()
+
+
+@lru_cache(maxsize=1)
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def quiet() -> bool:
+    return os.environ.get("LOCALMODELS_QUIET") == "1" or not sys.stderr.isatty()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*["" if v is None else str(v) for v in r])
+    console().print(table)

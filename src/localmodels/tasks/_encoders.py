@@ -1,0 +1,63 @@
+"""Shared plumbing for the encoder tasks: resolve a model reference and pick its runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..store import LocalModel
+
+
+def resolve_model(model: "str | LocalModel") -> "LocalModel":
+    """A :class:`LocalModel` for a reference (through the store), or the model itself."""
+    if not isinstance(model, str):
+        return model
+    try:
+        from ..store import resolve
+    except ImportError:  # the store is not importable: accept plain folders
+        path = Path(model).expanduser()
+        if path.is_dir():
+            from ..store._model import LocalModel
+
+            return LocalModel(ref=model, name=path.name, path=path.resolve(), source="local")
+        raise
+    return resolve(model)
+
+
+def runtime_of(model: "LocalModel") -> str:
+    """``entry.runtime`` for catalog models, else guessed from the files (onnx by default)."""
+    if model.entry is not None and model.entry.runtime not in ("none", "tokenizers"):
+        return model.entry.runtime
+    if getattr(model, "source", None) == "remote" or str(model.ref).startswith("remote:"):
+        return "remote"
+    folder = Path(model.path)
+    if list(folder.glob("*.gguf")):
+        return "llama"
+    if (folder / "config.cfg").is_file() and (folder / "meta.json").is_file():
+        return "spacy"
+    return "onnx"
+
+
+def require_onnx(model: "LocalModel", task: str) -> None:
+    rt = runtime_of(model)
+    if rt != "onnx":
+        raise UsageError(
+            f"{task} needs an encoder model (ONNX runtime); {model.name!r} runs on {rt}",
+            hint="pick an encoder, e.g. --model minilm",
+        )
+
+
+def as_list(texts: "str | Sequence[str]", what: str = "texts") -> tuple[list[str], bool]:
+    """(list of texts, whether a single string was given); rejects non-strings clearly."""
+    if isinstance(texts, str):
+        return [texts], True
+    if isinstance(texts, (bytes, bytearray)):
+        raise UsageError(f"{what} must be str, not bytes", hint="decode the bytes as UTF-8 first")
+    out = list(texts)
+    for i, t in enumerate(out):
+        if not isinstance(t, str):
+            raise UsageError(f"{what}[{i}] is {type(t).__name__}, not str")
+    return out, False
