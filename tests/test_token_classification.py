@@ -110,7 +110,7 @@ def test_unknown_label_map_is_a_clear_error(tiny_root, tmp_path):  # noqa: F811
     cfg["id2label"] = {"0": "O", "1": "B-PER"}  # the head has 7 outputs
     cfg["label2id"] = {"O": 0, "B-PER": 1}
     (folder / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(UsageError, match="outputs 7 classes"):
+    with pytest.raises(UsageError, match="outputs 7 classes|do not fit its config.json"):
         classify_tokens(_local(folder), ["Obama visited Paris."])
     with pytest.raises(UsageError, match="unknown aggregation"):
         classify_tokens(_local(src), ["x"], aggregation="longest")  # type: ignore[arg-type]

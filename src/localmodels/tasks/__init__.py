@@ -1,25 +1,17 @@
-"""One plain function per task; each picks the runtime for the model it is given."""
+"""One plain function per task; each picks the runtime for the model it is given.
+
+The functions are imported eagerly (numpy is the only heavy import): each lives in a submodule of
+the same name, and a lazy ``__getattr__`` would be shadowed by the submodule once anything imported
+it (``localmodels.tasks.embed`` would then be the module, not the function).
+"""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .embed import embed
+from .generate import chat, generate
+from .ner import ner
+from .rerank import rerank
+from .search import search
+from .zero_shot import zero_shot
 
-_LAZY = {
-    "embed": "embed",
-    "search": "search",
-    "rerank": "rerank",
-    "ner": "ner",
-    "zero_shot": "zero_shot",
-    "generate": "generate",
-    "chat": "generate",
-}
-
-
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(name)
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
+__all__ = ["embed", "search", "rerank", "ner", "zero_shot", "generate", "chat"]

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-from ...errors import MissingDependencyError, RuntimeFailure, UnsafeFileError
+from ...errors import MissingDependencyError, RuntimeFailure, UnsafeFileError, UsageError
 
 Head = Literal["base", "token-classification", "sequence-classification"]
 
@@ -47,6 +47,28 @@ def input_names_for(config: dict[str, Any], model: Any) -> list[str]:
     return names
 
 
+def check_loading_info(folder: Path, head: Head, info: dict[str, Any]) -> None:
+    """Refuse to export weights that transformers re-initialised at random instead of loading.
+
+    transformers only logs a size mismatch (a config whose ``id2label`` does not fit the head) or a
+    head missing from the checkpoint, then fills it with random numbers: exported, that would be a
+    model answering nonsense. A bare encoder may lack its pooler, which we never use.
+    """
+    mismatched = [str(k[0] if isinstance(k, (tuple, list)) else k) for k in info.get("mismatched_keys") or []]
+    if mismatched:
+        raise UsageError(
+            f"the weights of {folder.name} do not fit its config.json: {', '.join(sorted(mismatched)[:4])} "
+            "have other shapes (e.g. id2label names another number of classes than the head outputs)",
+            hint="fix config.json (id2label / label2id) to match the checkpoint",
+        )
+    missing = [str(k) for k in info.get("missing_keys") or [] if "pooler" not in str(k)]
+    if missing and head != "base":
+        raise UsageError(
+            f"{folder.name} has no trained {head} head: {', '.join(sorted(missing)[:4])} are missing",
+            hint=f"use a model fine-tuned for {head.replace('-', ' ')}",
+        )
+
+
 def export_onnx(folder: Path, out: Path, *, head: Head, config: dict[str, Any]) -> Path:
     """Export the model in ``folder`` to ``out`` (one .onnx file); returns ``out``."""
     try:
@@ -76,10 +98,17 @@ def export_onnx(folder: Path, out: Path, *, head: Head, config: dict[str, Any]) 
     }[head]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        kwargs = {"local_files_only": True, "output_loading_info": True}
         try:
-            model = auto.from_pretrained(str(folder), attn_implementation="eager", local_files_only=True)
-        except (ValueError, TypeError):
-            model = auto.from_pretrained(str(folder), local_files_only=True)
+            try:
+                model, info = auto.from_pretrained(str(folder), attn_implementation="eager", **kwargs)
+            except (ValueError, TypeError):
+                model, info = auto.from_pretrained(str(folder), **kwargs)
+        except RuntimeError as e:  # transformers 5 raises on a size mismatch when asked for loading info
+            if "mismatched" not in str(e):
+                raise
+            info = {"mismatched_keys": ["the classification head"]}
+    check_loading_info(folder, head, info)
     model.eval()
     names = input_names_for(config, model)
     output = OUTPUT_NAME[head]
