@@ -7,6 +7,7 @@ model would not fit in the machine's available memory.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -150,4 +151,12 @@ def loaded_models() -> ModelCache:
             max_models = int(os.environ.get("LOCALMODELS_MAX_MODELS", "4"))
             max_mem = os.environ.get("LOCALMODELS_MAX_MEMORY")
             _CACHE = ModelCache(max_models, int(float(max_mem)) if max_mem else None)
+            atexit.register(_unload_all)
         return _CACHE
+
+
+def _unload_all() -> None:
+    """At exit, close loaded models while the interpreter is whole (llama.cpp's destructor
+    otherwise runs during teardown and prints an ignored exception)."""
+    if _CACHE is not None:
+        _CACHE.clear()
