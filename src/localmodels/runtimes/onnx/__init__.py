@@ -10,8 +10,7 @@ Torch is only imported to export a safetensors-only model (the ``torch`` extra).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..._lazy import lazy_getattr
 
 _LAZY = {
     "OnnxEncoder": "encoder",
@@ -27,11 +26,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(name)
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
