@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -11,10 +12,29 @@ if TYPE_CHECKING:
     from ..store import LocalModel
 
 
+# Resolving a reference reads the catalog, records and package metadata (about 1 ms): a server or a
+# loop calling a task per text would pay it every time. A resolution is reused for a few seconds,
+# while its folder still exists, so that a pull or an rm in another process is seen soon after.
+RESOLVE_TTL_S = 5.0
+_resolved: dict[str, tuple[float, "LocalModel"]] = {}
+
+
 def resolve_model(model: "str | LocalModel") -> "LocalModel":
     """A :class:`LocalModel` for a reference (through the store), or the model itself."""
     if not isinstance(model, str):
         return model
+    now = time.monotonic()
+    hit = _resolved.get(model)
+    if hit is not None and now - hit[0] < RESOLVE_TTL_S and Path(hit[1].path).is_dir():
+        return hit[1]
+    found = _resolve(model)
+    if len(_resolved) > 256:
+        _resolved.clear()
+    _resolved[model] = (now, found)
+    return found
+
+
+def _resolve(model: str) -> "LocalModel":
     try:
         from ..store import resolve
     except ImportError:  # the store is not importable: accept plain folders
