@@ -8,6 +8,7 @@ sentence-transformers are in ``test_onnx_minilm.py``.
 
 from __future__ import annotations
 
+import shutil
 import json
 import warnings
 
@@ -442,3 +443,19 @@ def test_cli_invalid_utf8_file_is_a_clear_error(cli, tmp_path):
         assert "Traceback" not in r.stderr
     r = cli("embed", "--file", str(tmp_path / "missing.txt"))
     assert r.returncode != 0 and "no such file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_resolution_is_reused_but_not_past_a_removed_folder(tmp_path, monkeypatch):
+    from localmodels.errors import ModelNotFoundError
+    from localmodels.tasks import _encoders
+
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    first = _encoders.resolve_model(str(folder))
+    assert _encoders.resolve_model(str(folder)) is first  # reused within the TTL
+    monkeypatch.setenv("LOCALMODELS_HOME", str(tmp_path / "other-home"))
+    assert _encoders.resolve_model(str(folder)) is not first  # another store: resolved again
+    shutil.rmtree(folder)
+    with pytest.raises(ModelNotFoundError):
+        _encoders.resolve_model(str(folder))

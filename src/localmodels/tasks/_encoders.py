@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 # loop calling a task per text would pay it every time. A resolution is reused for a few seconds,
 # while its folder still exists, so that a pull or an rm in another process is seen soon after.
 RESOLVE_TTL_S = 5.0
-_resolved: dict[str, tuple[float, "LocalModel"]] = {}
+_resolved: dict[tuple[str, ...], tuple[float, "LocalModel"]] = {}
 
 
 def resolve_model(model: "str | LocalModel") -> "LocalModel":
@@ -24,13 +25,14 @@ def resolve_model(model: "str | LocalModel") -> "LocalModel":
     if not isinstance(model, str):
         return model
     now = time.monotonic()
-    hit = _resolved.get(model)
+    key = (model, *(os.environ.get(v, "") for v in ("LOCALMODELS_HOME", "HF_HOME", "HF_HUB_CACHE")))
+    hit = _resolved.get(key)
     if hit is not None and now - hit[0] < RESOLVE_TTL_S and Path(hit[1].path).is_dir():
         return hit[1]
     found = _resolve(model)
     if len(_resolved) > 256:
         _resolved.clear()
-    _resolved[model] = (now, found)
+    _resolved[key] = (now, found)
     return found
 
 
