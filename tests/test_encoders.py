@@ -8,8 +8,8 @@ sentence-transformers are in ``test_onnx_minilm.py``.
 
 from __future__ import annotations
 
-import shutil
 import json
+import shutil
 import warnings
 
 import numpy as np
