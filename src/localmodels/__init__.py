@@ -48,9 +48,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'localmodels' has no attribute {name!r}")
     mod = importlib.import_module(module)
     value = mod if name == "errors" else getattr(mod, name)
-    if name != "errors" and isinstance(value, type(importlib)):
-        # ``localmodels.tasks.ner`` the submodule shadows the lazy ``ner`` function once imported
-        value = getattr(value, name)
     globals()[name] = value
     return value
 
