@@ -120,3 +120,10 @@ def test_split_tag_iob2():
     assert split_tag("B-PER") == ("B", "PER")
     assert split_tag("I-LOC") == ("I", "LOC")
     assert split_tag("MISC") == ("I", "MISC")
+
+
+def test_a_checkpoint_without_the_head_is_refused(tiny_root):  # noqa: F811
+    """transformers would fill the missing classifier with random numbers: we refuse to export that."""
+    base = build(tiny_root, "bert", "base")
+    with pytest.raises(UsageError, match="no trained token-classification head"):
+        classify_tokens(_local(base), ["Obama visited Paris."])

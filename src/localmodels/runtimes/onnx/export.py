@@ -52,7 +52,8 @@ def check_loading_info(folder: Path, head: Head, info: dict[str, Any]) -> None:
 
     transformers only logs a size mismatch (a config whose ``id2label`` does not fit the head) or a
     head missing from the checkpoint, then fills it with random numbers: exported, that would be a
-    model answering nonsense. A bare encoder may lack its pooler, which we never use.
+    model answering nonsense. Only a missing *head* is refused: a checkpoint may lack other weights
+    that transformers fills on purpose (a pooler we never use, tied embeddings).
     """
     mismatched = [str(k[0] if isinstance(k, (tuple, list)) else k) for k in info.get("mismatched_keys") or []]
     if mismatched:
@@ -61,7 +62,9 @@ def check_loading_info(folder: Path, head: Head, info: dict[str, Any]) -> None:
             "have other shapes (e.g. id2label names another number of classes than the head outputs)",
             hint="fix config.json (id2label / label2id) to match the checkpoint",
         )
-    missing = [str(k) for k in info.get("missing_keys") or [] if "pooler" not in str(k)]
+    head_keys = ("classifier", "pre_classifier", "score.", "head.")  # weights of the AutoModelFor* heads
+    missing = [str(k) for k in info.get("missing_keys") or []
+               if str(k).startswith(head_keys) or ".classifier" in str(k)]
     if missing and head != "base":
         raise UsageError(
             f"{folder.name} has no trained {head} head: {', '.join(sorted(missing)[:4])} are missing",
