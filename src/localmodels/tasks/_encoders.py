@@ -37,15 +37,8 @@ def resolve_model(model: "str | LocalModel") -> "LocalModel":
 
 
 def _resolve(model: str) -> "LocalModel":
-    try:
-        from ..store import resolve
-    except ImportError:  # the store is not importable: accept plain folders
-        path = Path(model).expanduser()
-        if path.is_dir():
-            from ..store._model import LocalModel
+    from ..store import resolve
 
-            return LocalModel(ref=model, name=path.name, path=path.resolve(), source="local")
-        raise
     return resolve(model)
 
 

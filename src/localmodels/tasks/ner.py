@@ -53,12 +53,11 @@ is ever truncated silently.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
 
-from ..errors import NotInStoreError, UsageError
+from ..errors import UsageError
 from ..results import Entity
 
 if TYPE_CHECKING:
@@ -303,33 +302,12 @@ def backend_for(lm: LocalModel) -> str:
 
 
 def resolve_model(ref: str) -> LocalModel:
-    """``localmodels.resolve`` (the store), with a minimal fallback while the store is not installed."""
+    """The store's model for ``ref`` (through the tasks' shared, briefly memoized resolver)."""
     if not isinstance(ref, str) or not ref.strip():
         raise UsageError("model must be a non-empty string", hint="e.g. --model spacy-en-sm")
-    try:
-        from ..store import resolve
-    except ImportError:
-        return _resolve_fallback(ref)
+    from ._encoders import resolve_model as resolve
+
     return resolve(ref)
-
-
-def _resolve_fallback(ref: str) -> LocalModel:
-    from ..registry import find_entry
-    from ..store._model import LocalModel
-
-    path = Path(ref).expanduser()
-    if path.is_dir():
-        return LocalModel(ref=ref, name=path.resolve().name, path=path.resolve(), source="local")
-    entry = find_entry(ref)
-    if entry is not None:
-        for src in entry.sources:
-            if src.type == "pypi" and src.module:
-                spec = importlib.util.find_spec(src.module)
-                if spec and spec.submodule_search_locations:
-                    folder = Path(list(spec.submodule_search_locations)[0]) / (src.subdir or "")
-                    if folder.is_dir():
-                        return LocalModel(ref=ref, name=entry.id, path=folder, source="pypi", entry=entry)
-    raise NotInStoreError(ref)
 
 
 def _model_name(lm: LocalModel) -> str:

@@ -47,6 +47,14 @@ def input_names_for(config: dict[str, Any], model: Any) -> list[str]:
     return names
 
 
+def _weights_do_not_fit(folder: Path, what: str) -> UsageError:
+    return UsageError(
+        f"the weights of {folder.name} do not fit its config.json ({what}): a layer has another shape "
+        "than the config says (e.g. id2label names another number of classes than the head outputs)",
+        hint="fix config.json (id2label / label2id) to match the checkpoint",
+    )
+
+
 def check_loading_info(folder: Path, head: Head, info: dict[str, Any]) -> None:
     """Refuse to export weights that transformers re-initialised at random instead of loading.
 
@@ -57,11 +65,7 @@ def check_loading_info(folder: Path, head: Head, info: dict[str, Any]) -> None:
     """
     mismatched = [str(k[0] if isinstance(k, (tuple, list)) else k) for k in info.get("mismatched_keys") or []]
     if mismatched:
-        raise UsageError(
-            f"the weights of {folder.name} do not fit its config.json: {', '.join(sorted(mismatched)[:4])} "
-            "have other shapes (e.g. id2label names another number of classes than the head outputs)",
-            hint="fix config.json (id2label / label2id) to match the checkpoint",
-        )
+        raise _weights_do_not_fit(folder, ", ".join(sorted(mismatched)[:4]))
     head_keys = ("classifier", "pre_classifier", "score.", "head.")  # weights of the AutoModelFor* heads
     missing = [str(k) for k in info.get("missing_keys") or []
                if str(k).startswith(head_keys) or ".classifier" in str(k)]
@@ -110,7 +114,7 @@ def export_onnx(folder: Path, out: Path, *, head: Head, config: dict[str, Any]) 
         except RuntimeError as e:  # transformers 5 raises on a size mismatch when asked for loading info
             if "mismatched" not in str(e):
                 raise
-            info = {"mismatched_keys": ["the classification head"]}
+            raise _weights_do_not_fit(folder, "size mismatch reported by transformers") from None
     check_loading_info(folder, head, info)
     model.eval()
     names = input_names_for(config, model)
