@@ -2,7 +2,9 @@
 
 Starts two servers (``--no-batching`` and the default micro-batching), warms each up, then sends
 the same fixed number of short-text embedding requests from N concurrent clients to each, one
-server at a time, and prints requests/s, p50 and p99 latency and the throughput ratio.
+server at a time, and prints requests/s, p50 and p99 latency and the throughput ratio. Then it times
+the model alone in this process (tokenize, ONNX Runtime, pool; no HTTP), one text per call and a
+batch per call: the batched server can't beat the latter, which caps the ratio any server could show.
 
     python benchmarks/serve_load.py                     # 32 clients, 1024 requests per server, minilm
     python benchmarks/serve_load.py --clients 32 --requests 2000 --model minilm --json out.json
