@@ -145,7 +145,7 @@ def main() -> None:
         print(f"  {name:<18} achieves {achieved:6.1f} G(FL)OP/s = {100 * achieved / peak:3.0f} % of its GEMM peak")
     ceilings = {"fp32": roof.ceiling(len(texts), int8=False), "int8": roof.ceiling(len(texts), int8=True)}
     for name, cap in ceilings.items():
-        print(f"  ceiling {name}: <= {cap:6.1f} sent/s = {cap / base["b32"]:.2f}x sentence-transformers "
+        print(f"  ceiling {name}: <= {cap:6.1f} sent/s = {cap / base['b32']:.2f}x sentence-transformers "
               "(every non-GEMM op free, GEMMs at peak)")
     goals = {"fp32 b32 >= 2x": results["fp32"]["b32"] / base["b32"] >= 2,
              "int8 b32 >= 3x": results["int8"]["b32"] / base["b32"] >= 3}
