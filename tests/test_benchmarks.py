@@ -58,3 +58,17 @@ def test_serve_load_runs_and_reports_the_ratio_and_its_cap(tmp_path):
     assert figures["results"]["no-batching"]["requests"] == 32
     assert figures["results"]["micro-batching"]["requests"] == 32
     assert figures["ratio_cap"] > 0 and set(figures["model_alone"]) >= {"b1"}
+
+
+def test_embed_throughput_runs_and_prints_its_roofline(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    out = tmp_path / "embed.json"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "embed_throughput.py"), "--limit", "40",
+                        "--limit-b1", "4", "--rounds", "1", "--json", str(out)],
+                       capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "roofline at batch 32" in r.stdout and "ceiling fp32" in r.stdout
+    figures = json.loads(out.read_text())
+    assert figures["quality"]["fp32"]["min"] >= 0.9999
+    assert figures["roofline"]["peak_fp32"] > 0 and figures["roofline"]["ceiling_sent_s"]["int8"] > 0
