@@ -45,13 +45,18 @@ def test_gemm_peak_is_measured_with_onnxruntime():
     assert roof.gemm_peak(16, small, int8=True, threads=1, reps=2) > 0
 
 
+def run_benchmark(script: str, out, *args: str) -> subprocess.CompletedProcess:
+    """Run ``benchmarks/<script>`` as a user does, offline, writing its figures to ``out``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args, "--json", str(out)],
+                       capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+
 def test_serve_load_runs_and_reports_the_ratio_and_its_cap(tmp_path):
     out = tmp_path / "serve.json"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "serve_load.py"), "--clients", "4",
-                        "--requests", "32", "--rounds", "1", "--json", str(out)],
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = run_benchmark("serve_load.py", out, "--clients", "4", "--requests", "32", "--rounds", "1")
     assert "throughput ratio (micro-batching / no-batching)" in r.stdout
     assert "the model alone (this process, no HTTP)" in r.stdout
     figures = json.loads(out.read_text())
@@ -63,11 +68,7 @@ def test_serve_load_runs_and_reports_the_ratio_and_its_cap(tmp_path):
 def test_embed_throughput_runs_and_prints_its_roofline(tmp_path):
     pytest.importorskip("sentence_transformers")
     out = tmp_path / "embed.json"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "embed_throughput.py"), "--limit", "40",
-                        "--limit-b1", "4", "--rounds", "1", "--json", str(out)],
-                       capture_output=True, text=True, env=env, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = run_benchmark("embed_throughput.py", out, "--limit", "40", "--limit-b1", "4", "--rounds", "1")
     assert "roofline at batch 32" in r.stdout and "ceiling fp32" in r.stdout
     figures = json.loads(out.read_text())
     assert figures["quality"]["fp32"]["min"] >= 0.9999
