@@ -29,17 +29,13 @@ def resolve_model(model: "str | LocalModel") -> "LocalModel":
     hit = _resolved.get(key)
     if hit is not None and now - hit[0] < RESOLVE_TTL_S and Path(hit[1].path).is_dir():
         return hit[1]
-    found = _resolve(model)
+    from ..store import resolve
+
+    found = resolve(model)
     if len(_resolved) > 256:
         _resolved.clear()
     _resolved[key] = (now, found)
     return found
-
-
-def _resolve(model: str) -> "LocalModel":
-    from ..store import resolve
-
-    return resolve(model)
 
 
 def runtime_of(model: "LocalModel") -> str:

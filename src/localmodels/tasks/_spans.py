@@ -23,7 +23,6 @@ once, whole, even when it crosses a window border.
 from __future__ import annotations
 
 import bisect
-
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
@@ -175,13 +174,11 @@ def merge_entities(entities: Iterable[Entity]) -> list[Entity]:
     ranked = sorted(dedupe_entities(entities), key=lambda e: (-e.score, -(e.end - e.start), e.start))
     # kept spans are disjoint, so sorted by start they are sorted by end too: a candidate can only
     # overlap its two neighbours in that order (O(n log n) instead of comparing with every kept span)
-    spans: list[tuple[int, int]] = []
     kept: list[Entity] = []
     for e in ranked:
-        i = bisect.bisect_right(spans, (e.start, e.end))
+        i = bisect.bisect_right(kept, (e.start, e.end), key=lambda k: (k.start, k.end))
         if (i > 0 and kept[i - 1].end > e.start) or (i < len(kept) and kept[i].start < e.end):
             continue
-        spans.insert(i, (e.start, e.end))
         kept.insert(i, e)
     return kept
 

@@ -205,19 +205,6 @@ def estimate_memory(path: str | Path, n_ctx: int) -> int:
 # loading
 
 
-def _resolve(ref: str) -> "LocalModel":
-    try:
-        from ...store import resolve
-    except ImportError:  # the store not importable: accept plain folders
-        from ...store._model import LocalModel
-
-        p = Path(ref).expanduser()
-        if p.is_dir():
-            return LocalModel(ref=ref, name=p.name, path=p.resolve(), source="local")
-        raise ModelNotFoundError(f"model {ref!r} not found", ref=ref, hint=f"run: localmodels pull {ref}") from None
-    return resolve(ref)
-
-
 def _as_local(model: "LocalModel | str | os.PathLike[str]") -> tuple["LocalModel", Path]:
     from ...store._model import LocalModel
 
@@ -234,7 +221,9 @@ def _as_local(model: "LocalModel | str | os.PathLike[str]") -> tuple["LocalModel
 
     entry = None if p.exists() else find_entry(ref.split("@", 1)[0])
     _check_runtime(entry, ref)
-    local = _resolve(ref)
+    from ...store import resolve
+
+    local = resolve(ref)
     _check_runtime(local.entry, local.name)
     return local, find_gguf(local)
 
