@@ -172,14 +172,11 @@ def model_alone(model: str, texts: list[str], batch: int, rounds: int = 3) -> di
     embed_texts(encoder, texts[:batch], batch_size=batch)
     rates = {"b1": 0.0, f"b{batch}": 0.0}
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        for t in texts:
-            embed_texts(encoder, [t], batch_size=1)
-        rates["b1"] = max(rates["b1"], len(texts) / (time.perf_counter() - t0))
-        t0 = time.perf_counter()
-        for i in range(0, len(texts), batch):
-            embed_texts(encoder, texts[i:i + batch], batch_size=batch)
-        rates[f"b{batch}"] = max(rates[f"b{batch}"], len(texts) / (time.perf_counter() - t0))
+        for size in (1, batch):
+            t0 = time.perf_counter()
+            for i in range(0, len(texts), size):
+                embed_texts(encoder, texts[i:i + size], batch_size=size)
+            rates[f"b{size}"] = max(rates[f"b{size}"], len(texts) / (time.perf_counter() - t0))
     return rates
 
 
