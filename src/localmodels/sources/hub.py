@@ -41,7 +41,7 @@ from ..errors import (
     OfflineError,
     UnsafeFileError,
 )
-from ..store._model import FileRecord
+from .base import FileRecord
 from ._files import free_space as _disk_free
 from ._files import is_safe_relpath, sha256_and_git_blob_sha1, sha256_file, write_atomic
 from ._hflayout import (
