@@ -188,3 +188,27 @@ def write_lock(lock: Lock, path: str | Path) -> bool:
 def cache_key_of(path: str | Path, length: int = 16) -> str:
     """A short stable key for CI caches: the hash of the lock's canonical content."""
     return read_lock(path).cache_key(length)
+
+
+def upgrade_pins(manifest: Any, previous: Lock | None, names: list[str], **kwargs: Any
+                 ) -> tuple[Any, list[tuple[str, str | None, str | None]]]:
+    """``lock --upgrade NAME``: re-resolve only the named models; every other entry keeps its pin.
+
+    Returns the lock outcome (see ``sync.lock_manifest``) and ``(name, old pin, new pin)`` for each
+    named model; a pin is the commit (PyPI: the package version; local: the resolved source).
+    """
+    from ..errors import UsageError
+    from .sync import lock_manifest
+
+    unknown = [n for n in names if manifest.get(n) is None]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not a model of {manifest.path}",
+                         hint="name a [models.NAME] table: " + ", ".join(s.name for s in manifest.models))
+    kept = Lock(model=[m for m in previous.model if m.name not in names]) if previous else None
+    outcome = lock_manifest(manifest, previous=kept, upgrade=False, **kwargs)
+
+    def pin(m: LockedModel | None) -> str | None:
+        return None if m is None else (m.commit or m.package_version or m.resolved)
+
+    moves = [(n, pin(previous.get(n) if previous else None), pin(outcome.lock.get(n))) for n in names]
+    return outcome, moves
