@@ -350,7 +350,7 @@ def test_verify_finds_a_corrupted_blob_and_repair_fixes_it(hub, monkeypatch):
         H.fetch_snapshot("acme/tiny")
 
     problems = H.verify_snapshot("acme/tiny")
-    assert {(p.path, p.kind) for p in problems} == {("model.safetensors", "sha256"), ("README.md", "missing")}
+    assert {(p.path, p.kind) for p in problems} == {("model.safetensors", "corrupt"), ("README.md", "missing")}
     assert H.verify_snapshot(snap) == problems
 
     with pytest.raises(OfflineError):

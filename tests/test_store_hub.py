@@ -272,14 +272,13 @@ def test_pull_over_a_corrupt_unrecorded_copy_fetches_it_again_checking_it_once_p
 
 
 def test_verify_reads_each_file_once_even_without_a_cached_tree(hub, monkeypatch):
-    from localmodels.sources import hub as hub_source
-    from localmodels.sources import local as local_source
+    from localmodels.sources import _files as file_digests
 
     hub.add_repo("acme/tiny", _files())
     m = store.pull("acme/tiny")
     shutil.rmtree(_repo_dir("acme/tiny") / "trees")  # older tools write no listing: blob names and our record count
     hashed: list[str] = []
-    real = local_source.sha256_file
+    real = file_digests.sha256_file
 
     def counting(path):
         hashed.append(os.path.realpath(path))
@@ -289,10 +288,9 @@ def test_verify_reads_each_file_once_even_without_a_cached_tree(hub, monkeypatch
         hashed.append(os.path.realpath(path))
         return both(path)
 
-    both = hub_source.sha256_and_git_blob_sha1
-    monkeypatch.setattr(hub_source, "sha256_file", counting)
-    monkeypatch.setattr(hub_source, "sha256_and_git_blob_sha1", counting_both)
-    monkeypatch.setattr(local_source, "sha256_file", counting)
+    both = file_digests.sha256_and_git_blob_sha1  # every check hashes through sources._files (sources.verify)
+    monkeypatch.setattr(file_digests, "sha256_file", counting)
+    monkeypatch.setattr(file_digests, "sha256_and_git_blob_sha1", counting_both)
     [check] = store.verify("acme/tiny")
     assert check.ok and check.files == len(m.files)
     assert sorted(hashed) == sorted({os.path.realpath(m.path / f.path) for f in m.files})  # each once

@@ -32,10 +32,6 @@ class ModelRef:
     name: str  # alias, repo id, absolute path, package name or remote model name
     revision: str | None = None
 
-    @property
-    def is_hub(self) -> bool:
-        return self.kind == "hub"
-
     def __str__(self) -> str:
         return self.raw
 

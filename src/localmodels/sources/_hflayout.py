@@ -1,6 +1,6 @@
 """What the Hub and its standard cache agree on, with no network and no ``huggingface_hub`` import:
-repo and revision names, the cache layout (``models--org--name/{blobs,snapshots,refs,trees}``), and
-the allow/ignore pattern rule of ``snapshot_download``.
+repo and revision names and the allow/ignore pattern rule of ``snapshot_download``. The cache
+layout itself belongs to :mod:`.hfcache` (paths here are shorthands for it).
 
 The Hub source, the store's cache reader, sync and bundles all use these, so there is one
 definition of each.
@@ -8,19 +8,16 @@ definition of each.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .. import config
 from ..refs import _REPO_ID, _REVISION  # the reference grammar's own rules for org/name and @revision
+from .hfcache import TREE_FORMAT_VERSION, RepoFolder, folder_files, repo_folder_name  # noqa: F401
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-TREE_FORMAT_VERSION = 1
 
 
 # ---- names ---------------------------------------------------------------------------------------
@@ -38,51 +35,24 @@ def valid_revision(revision: object) -> bool:
         part in ("", ".", "..") for part in revision.split("/"))
 
 
-# ---- cache layout --------------------------------------------------------------------------------
-def repo_folder_name(repo_id: str) -> str:
-    return "models--" + repo_id.replace("/", "--")
-
-
+# ---- cache layout: owned by .hfcache; these names stay for callers that want a path ------------
 def repo_folder(repo_id: str) -> Path:
     """``<hub cache>/models--org--name`` (it may not exist)."""
-    return config.hub_cache() / repo_folder_name(repo_id)
+    return RepoFolder(repo_id).path
 
 
 def snapshot_folder(repo_id: str, commit: str) -> Path:
-    return repo_folder(repo_id) / "snapshots" / commit
-
-
-def folder_files(folder: Path) -> list[str]:
-    """Relative '/'-separated paths of every file (links included, dangling ones too), sorted."""
-    out = []
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in files:
-            out.append((Path(root) / name).relative_to(folder).as_posix())
-    return sorted(out)
+    return RepoFolder(repo_id).snapshot(commit)
 
 
 def read_tree(repo_id: str, commit: str) -> dict[str, dict] | None:
-    """The cached listing ``trees/<commit>.json`` as ``{path: {size, blob_id, lfs_sha256?, lfs_size?}}``."""
-    try:
-        data = json.loads((repo_folder(repo_id) / "trees" / f"{commit}.json").read_text(encoding="utf-8"))
-        if data.get("format_version") != TREE_FORMAT_VERSION:
-            return None
-        files = data["files"]
-        return {str(p): dict(info) for p, info in files.items()} if isinstance(files, dict) else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    """The cached file listing at ``commit`` (see :meth:`RepoFolder.read_tree`)."""
+    return RepoFolder(repo_id).read_tree(commit)
 
 
 def read_ref_file(repo_id: str, revision: str) -> str | None:
-    """The commit ``refs/<revision>`` names (None when missing, unreadable, not a commit, or a bad name)."""
-    if not valid_revision(revision):
-        return None
-    try:
-        commit = (repo_folder(repo_id) / "refs" / revision).read_text().strip()
-    except OSError:
-        return None
-    return commit if HEX40.match(commit) else None
+    """The commit a cached ref names (see :meth:`RepoFolder.read_ref`)."""
+    return RepoFolder(repo_id).read_ref(revision)
 
 
 # ---- patterns ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, Sequence, runtime_checkable
 
 if TYPE_CHECKING:
+    from ..errors import NotInStoreError
     from ..registry import ModelEntry
     from ..registry import Source as CatalogSource
     from ._records import Record
@@ -230,6 +231,9 @@ class Source(Protocol):
     def missing_hint(self, spec: Spec) -> str | None:
         """What to run when ``spec`` is not present (None: the store's ``localmodels pull`` hint)."""
 
+    def not_present(self, spec: Spec) -> "NotInStoreError":
+        """The error ``resolve`` raises when ``spec`` is not present."""
+
     def check(self, record: "Record", *, deep: bool = True) -> "CheckResult":
         """Each recorded file against what it must be (offline)."""
 
@@ -239,14 +243,17 @@ class Source(Protocol):
     def remove(self, spec: Spec, *, dry_run: bool) -> list[dict[str, Any]]:
         """Delete the model's files the store owns and its record; returns what was removed."""
 
+    def forget(self, key: str, name: str, *, dry_run: bool) -> list[dict[str, Any]]:
+        """Drop only the record ``key``."""
+
     def adopt(self, spec: Spec) -> str | None:
         """Record an unverified copy found on disk (so ``verify`` can check it); its key, or None."""
 
     def describe(self, model: LocalModel) -> dict[str, Any]:
         """What ``info`` shows about a present model."""
 
-    def unrecorded(self, seen_paths: set[str]) -> list[ModelStatus]:
-        """Models on disk that have no record (for ``list``)."""
+    def unrecorded(self, listed: Sequence[ModelStatus]) -> list[ModelStatus]:
+        """Models on disk that have no record and are not ``listed`` yet (for ``list``)."""
 
     def usage(self) -> dict[str, Any]:
         """This source's part of ``disk_usage``: ``stored_bytes`` and any fields of its own."""

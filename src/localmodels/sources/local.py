@@ -1,14 +1,20 @@
-"""A local folder used in place: list its model files and hash them (nothing is copied)."""
+"""A local folder used in place: list its model files and hash them (nothing is copied);
+:class:`LocalFolderSource` serves it to the store."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import ModelNotFoundError, UsageError
+from ..refs import parse_ref
+from . import _records as rec
 from ._files import git_blob_sha1, sha256_file  # noqa: F401  (shared digest helpers, re-exported)
+from ._serve import SourceBase, check_record, save_if_changed, to_model
+from .base import FileProblem, LocalModel, Spec
+from .verify import CheckResult
 
 # Never part of a model: VCS data, bytecode, huggingface_hub's local_dir bookkeeping, editor litter.
 _SKIP_DIRS = {".git", "__pycache__", ".cache", ".ipynb_checkpoints", ".hg", ".svn"}
@@ -73,3 +79,53 @@ def looks_like_model(folder: Path) -> bool:
     if (folder / "config.json").is_file() or (folder / "meta.json").is_file():
         return True
     return any(folder.glob("*.onnx")) or any(folder.glob("*.gguf")) or any(folder.glob("*.safetensors"))
+
+
+# ---- the Source ---------------------------------------------------------------------------------
+class LocalFolderSource(SourceBase):
+    """``./dir``, ``/abs/dir``, ``~/dir``: a folder used in place, hashed once and then recognised by
+    size + mtime. Removing it forgets our record; the files are the user's and are never deleted."""
+
+    kind = "local"
+
+    def parse(self, ref: str) -> Spec | None:
+        r = parse_ref(ref)
+        return Spec(self.kind, r.name, r.raw) if r.kind == self.kind else None
+
+    def key(self, spec: Spec) -> str:
+        return rec.local_key(Path(spec.name).resolve())
+
+    def present(self, spec: Spec) -> LocalModel:
+        path = check_folder(spec.name, ref=spec.ref)
+        key = rec.local_key(path)
+        old = rec.load(key)
+        previous = old.files_by_path() if old and old.path == str(path) else None
+        files = [f.as_dict() for f in scan(path, previous=previous)]
+        if not files:
+            raise ModelNotFoundError(f"the folder {path} holds no files", ref=spec.ref,
+                                     hint="point at the folder that holds the model files (config.json, *.onnx, *.gguf...)")
+        r = rec.Record(key=key, ref=spec.ref, name=str(path), source=self.kind, path=str(path), files=files,
+                       served_by=f"local:{path}", pulled_at=(old.pulled_at if old else rec.now_iso()),
+                       last_used=(old.last_used if old else ""), license=(old.license if old else None))
+        save_if_changed(r, old)
+        return to_model(r, spec.ref, None)
+
+    def fetch(self, spec: Spec, *, force: bool = False, install: bool = False, progress: bool = False,
+              offline: bool = False) -> LocalModel:
+        if force:
+            rec.delete(rec.local_key(os.path.realpath(spec.name)))
+        return self.present(spec)
+
+    def check(self, record: rec.Record, *, deep: bool = True) -> CheckResult:
+        return check_record(record, deep=deep, kind="changed")
+
+    def repair(self, record: rec.Record, problems: Sequence[FileProblem]) -> None:
+        """The folder is the user's: accept it as it is now."""
+        rec.delete(record.key)
+        self.present(Spec(self.kind, record.path, record.path))
+
+    def remove(self, spec: Spec, *, dry_run: bool) -> list[dict[str, Any]]:
+        return self.forget(rec.local_key(spec.name), spec.name, dry_run=dry_run)
+
+    def in_place(self, record: rec.Record) -> bool:
+        return True

@@ -29,7 +29,7 @@ def _load_builtins() -> None:
     from .pypi_source import PypiSource
     from .remote import RemoteSource
 
-    for src in (RemoteSource(), PypiSource(), LocalFolderSource(), HubSource()):
+    for src in (HubSource(), LocalFolderSource(), PypiSource(), RemoteSource()):
         _SOURCES.setdefault(src.kind, src)
 
 

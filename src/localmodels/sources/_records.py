@@ -1,0 +1,187 @@
+"""Our metadata record per model: a small JSON file under ``LOCALMODELS_HOME/records/``.
+
+    records/   one JSON metadata record per model (written atomically)
+    locks/     one file lock per model, taken by pull / remove / repair
+    models/    files we had to build ourselves (e.g. a GGUF assembled from PyPI chunk packages)
+
+A source writes the record of each model it serves; the store reads them back (``list``,
+``verify``, ``prune``) and hands each to its source by kind.
+
+A record is written last, after every file is in place and verified, so a killed pull leaves
+no record, and a model without a valid record does not count as present.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .. import config
+from ._files import write_atomic
+
+RECORD_VERSION = 1
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def records_dir() -> Path:
+    return config.home() / "records"
+
+
+def locks_dir() -> Path:
+    return config.home() / "locks"
+
+
+def models_dir() -> Path:
+    return config.home() / "models"
+
+
+def safe_name(text: str, *, limit: int = 80) -> str:
+    """A file-name-safe rendering of ``text`` (not unique on its own: pair it with a hash)."""
+    return _UNSAFE.sub("-", text).strip("-.")[:limit] or "x"
+
+# last_used is rewritten at most this often (resolve stays cheap).
+TOUCH_INTERVAL_S = 60.0
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_iso(value: str | None) -> float:
+    if not value:
+        return 0.0
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return 0.0
+
+
+@dataclass
+class Record:
+    key: str
+    ref: str  # what the user asked for (the last time)
+    name: str  # canonical name: catalog id, repo id, package or folder
+    source: str  # the source kind ("hub", "pypi", "local", ...)
+    path: str  # the model folder
+    files: list[dict[str, Any]] = field(default_factory=list)  # path, size, sha256, mtime_ns
+    served_by: str = ""  # "hub:org/name", "pypi:package", "local:/path"
+    repo_id: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+    package: str | None = None
+    version: str | None = None
+    entry_id: str | None = None
+    allow_patterns: list[str] | None = None
+    license: str | None = None
+    size: int = 0
+    pulled_at: str = ""
+    last_used: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    version_of_record: int = RECORD_VERSION
+
+    @property
+    def file_path(self) -> Path:
+        return records_dir() / f"{self.key}.json"
+
+    def files_by_path(self) -> dict[str, dict[str, Any]]:
+        return {f["path"]: f for f in self.files}
+
+    def save(self) -> None:
+        self.size = sum(int(f.get("size", 0)) for f in self.files)
+        write_atomic(self.file_path, json.dumps(asdict(self), indent=1, sort_keys=True).encode())
+
+    def try_save(self) -> None:
+        """:meth:`save`, unless the store is read-only (a record only saves re-hashing: resolving works without)."""
+        try:
+            self.save()
+        except OSError:
+            pass
+
+    def touch(self) -> None:
+        """Update ``last_used`` (rewrites the record at most once a minute)."""
+        if time.time() - parse_iso(self.last_used) < TOUCH_INTERVAL_S:
+            return
+        self.last_used = now_iso()
+        self.try_save()
+
+    def missing_or_changed(self) -> list[str]:
+        """Recorded files that are gone or whose size changed (a cheap stat, no hashing)."""
+        base = Path(self.path)
+        bad = []
+        for f in self.files:
+            try:
+                if (base / f["path"]).stat().st_size != f["size"]:
+                    bad.append(f["path"])
+            except OSError:
+                bad.append(f["path"])
+        return bad
+
+
+def load(key: str) -> Record | None:
+    return load_file(records_dir() / f"{key}.json")
+
+
+def load_file(path: Path) -> Record | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in Record.__dataclass_fields__}
+        return Record(**known)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def all_records() -> list[Record]:
+    d = records_dir()
+    if not d.is_dir():
+        return []
+    out = []
+    for p in sorted(d.glob("*.json")):
+        r = load_file(p)
+        if r is not None:
+            out.append(r)
+    return out
+
+
+def delete(key: str) -> bool:
+    try:
+        os.unlink(records_dir() / f"{key}.json")
+        return True
+    except FileNotFoundError:
+        return False
+
+
+# ---- keys -------------------------------------------------------------------------------------
+
+def hub_key(repo_id: str, revision: str | None) -> str:
+    org, _, name = repo_id.partition("/")
+    return f"hub--{safe_name(org)}--{safe_name(name)}--{safe_name(revision or 'main')}"
+
+
+def hub_lock_key(repo_id: str) -> str:
+    org, _, name = repo_id.partition("/")
+    return f"hub--{safe_name(org)}--{safe_name(name)}"
+
+
+def pypi_key(package: str) -> str:
+    return f"pypi--{safe_name(package.lower())}"
+
+
+def local_key(folder: str | Path) -> str:
+    p = str(folder)
+    return f"local--{safe_name(Path(p).name, limit=40)}-{hashlib.sha1(p.encode()).hexdigest()[:12]}"
+
+
+def lock(key: str, timeout: float = -1):
+    """A cross-process lock for one model (``filelock``)."""
+    from filelock import FileLock
+
+    d = locks_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(d / f"{key}.lock"), timeout=timeout)

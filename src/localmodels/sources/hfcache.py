@@ -1,0 +1,308 @@
+"""The one owner of the standard Hugging Face cache layout (offline; no ``huggingface_hub`` import).
+
+    <hub cache>/                               config.hub_cache()
+      models--ORG--NAME/                       RepoFolder(repo_id).path
+        refs/REVISION                          a commit sha (text); REVISION may hold '/'
+        blobs/DIGEST                           file contents: LFS sha256, else the git blob sha1
+        blobs/DIGEST.incomplete                a download in progress (or killed)
+        snapshots/COMMIT/PATH                  relative link to ../../blobs/DIGEST (or a plain copy)
+        trees/COMMIT.json                      the file listing at COMMIT (huggingface_hub's format)
+      .locks/models--ORG--NAME/DIGEST.lock     huggingface_hub's per-blob download lock
+
+Everything that reads or writes this layout (the Hub source, ``list``, ``rm``, ``du``, ``prune``,
+``sync``, bundles) goes through :class:`RepoFolder`; no other module spells these folder names.
+Like ``huggingface_hub``'s ``_cache_manager``, it lists cached repos and removes revisions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import config
+from ._files import write_atomic
+
+log = logging.getLogger("localmodels.sources.hub")
+TREE_FORMAT_VERSION = 1
+_PREFIX = "models--"
+
+
+def repo_folder_name(repo_id: str) -> str:
+    """``org/name`` -> ``models--org--name``."""
+    return _PREFIX + repo_id.replace("/", "--")
+
+
+def folder_files(folder: Path) -> list[str]:
+    """Relative '/'-separated paths of every file (links included, dangling ones too), sorted."""
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in files:
+            out.append((Path(root) / name).relative_to(folder).as_posix())
+    return sorted(out)
+
+
+def dir_size(path: Path) -> int:
+    """Bytes of the regular files under ``path`` (links not followed, so blobs count once)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            full = os.path.join(root, name)
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            if not os.path.islink(full):
+                total += st.st_size
+    return total
+
+
+class RepoFolder:
+    """One repo in the Hugging Face cache (it may not exist yet)."""
+
+    def __init__(self, repo_id: str, cache: Path | None = None) -> None:
+        self.repo_id = repo_id
+        self.cache = Path(cache) if cache is not None else config.hub_cache()
+        self.path = self.cache / repo_folder_name(repo_id)
+
+    def __repr__(self) -> str:
+        return f"RepoFolder({self.repo_id!r}, {str(self.cache)!r})"
+
+    @classmethod
+    def from_path(cls, folder: Path) -> "RepoFolder | None":
+        """The repo of a ``models--org--name`` folder (None for anything else)."""
+        if not folder.name.startswith(_PREFIX):
+            return None
+        return cls(folder.name[len(_PREFIX):].replace("--", "/", 1), folder.parent)
+
+    # ---- places -------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def snapshot(self, commit: str) -> Path:
+        """``snapshots/<commit>`` (it may not exist)."""
+        return self.path / "snapshots" / commit
+
+    def member(self, commit: str, rel: str = "") -> str:
+        """``models--org--name/snapshots/<commit>/<rel>``: a snapshot file's path relative to the cache."""
+        return f"{self.name}/snapshots/{commit}" + (f"/{rel}" if rel else "")
+
+    def blob(self, digest: str) -> Path:
+        return self.path / "blobs" / digest
+
+    def blob_link(self, digest: str) -> str:
+        """The relative link target from a snapshot's top folder to a blob (add ``../`` per sub folder)."""
+        return f"../../blobs/{digest}"
+
+    def ref_path(self, revision: str) -> Path:
+        return self.path / "refs" / revision
+
+    def tree_path(self, commit: str) -> Path:
+        return self.path / "trees" / f"{commit}.json"
+
+    def lock_path(self, digest: str) -> Path:
+        return self.cache / ".locks" / self.name / f"{digest}.lock"
+
+    # ---- refs -----------------------------------------------------------------------------------
+    def read_ref(self, revision: str) -> str | None:
+        """The commit ``refs/<revision>`` names (None: missing, unreadable, not a commit, bad name)."""
+        from ._hflayout import HEX40, valid_revision
+
+        if not valid_revision(revision):
+            return None
+        try:
+            commit = self.ref_path(revision).read_text().strip()
+        except OSError:
+            return None
+        return commit if HEX40.match(commit) else None
+
+    def resolve(self, revision: str | None) -> str | None:
+        """The commit a revision points to here (a commit sha answers for itself when its snapshot is here)."""
+        from ._hflayout import is_commit
+
+        if is_commit(revision):
+            assert revision is not None
+            return revision if self.snapshot(revision).is_dir() else None
+        return self.read_ref(revision or "main")
+
+    def write_ref(self, revision: str, commit: str) -> None:
+        """Point ``refs/<revision>`` at ``commit`` (atomic; nothing for a commit sha or an equal ref)."""
+        from ._hflayout import is_commit
+
+        if is_commit(revision) or self.read_ref(revision) == commit:
+            return
+        write_atomic(self.ref_path(revision), commit.encode())
+
+    def refs(self) -> dict[str, str]:
+        """Every ref (``main``, ``refs/pr/1``...) and the commit it names."""
+        base = self.path / "refs"
+        out: dict[str, str] = {}
+        if base.is_dir():
+            for p in base.rglob("*"):
+                if p.is_file():
+                    try:
+                        out[p.relative_to(base).as_posix()] = p.read_text().strip()
+                    except OSError:
+                        pass
+        return out
+
+    # ---- snapshots, blobs, trees -----------------------------------------------------------------
+    def commits(self) -> list[str]:
+        base = self.path / "snapshots"
+        return sorted(d.name for d in base.iterdir() if d.is_dir()) if base.is_dir() else []
+
+    def snapshot_files(self, commit: str) -> list[str]:
+        """Relative paths in a snapshot folder (links or copies, dangling links too), sorted."""
+        return folder_files(self.snapshot(commit))
+
+    def blob_of(self, commit: str, rel: str) -> Path | None:
+        """The blob a snapshot entry links to (None when the entry is a plain copy or missing)."""
+        p = self.snapshot(commit) / rel
+        return Path(os.path.realpath(p)) if p.is_symlink() else None
+
+    def has_file(self, commit: str, rel: str, digest: str) -> bool:
+        """Are both the blob and the snapshot entry of a file here?"""
+        return self.blob(digest).is_file() and (self.snapshot(commit) / rel).is_file()
+
+    def blobs(self) -> list[Path]:
+        """Finished blobs (no ``.incomplete``)."""
+        base = self.path / "blobs"
+        return sorted(p for p in base.iterdir() if p.is_file() and not p.name.endswith(".incomplete")) \
+            if base.is_dir() else []
+
+    def incomplete(self) -> list[Path]:
+        base = self.path / "blobs"
+        return sorted(base.glob("*.incomplete")) if base.is_dir() else []
+
+    def blobs_in_use(self, *, except_commits: Iterable[str] = ()) -> set[str]:
+        skip = set(except_commits)
+        used: set[str] = set()
+        for commit in self.commits():
+            if commit in skip:
+                continue
+            for rel in self.snapshot_files(commit):
+                b = self.blob_of(commit, rel)
+                if b is not None:
+                    used.add(b.name)
+        return used
+
+    def read_tree(self, commit: str) -> dict[str, dict] | None:
+        """``trees/<commit>.json`` as ``{path: {size, blob_id, lfs_sha256?, lfs_size?}}`` (None: absent or bad)."""
+        try:
+            data = json.loads(self.tree_path(commit).read_text(encoding="utf-8"))
+            if data.get("format_version") != TREE_FORMAT_VERSION:
+                return None
+            files = data["files"]
+            return {str(p): dict(info) for p, info in files.items()} if isinstance(files, dict) else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def write_tree(self, commit: str, tree: dict[str, dict]) -> None:
+        """Write the listing in ``huggingface_hub``'s own format (so ``snapshot_download`` skips the call)."""
+        data = {"format_version": TREE_FORMAT_VERSION, "files": {p: tree[p] for p in sorted(tree)}}
+        write_atomic(self.tree_path(commit), json.dumps(data, indent=1).encode())
+
+    # ---- sizes ----------------------------------------------------------------------------------
+    def size(self) -> int:
+        return dir_size(self.path)
+
+    def snapshot_size(self, commit: str) -> int:
+        total = 0
+        for rel in self.snapshot_files(commit):
+            try:
+                total += (self.snapshot(commit) / rel).stat().st_size
+            except OSError:
+                pass
+        return total
+
+    def incomplete_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.incomplete())
+
+    # ---- removing -------------------------------------------------------------------------------
+    def delete_file(self, commit: str, rel: str) -> None:
+        """Remove a snapshot entry and the blob behind it (so nothing bad counts as present)."""
+        p = self.snapshot(commit) / rel
+        real = Path(os.path.realpath(p))
+        for target in (p, real):
+            try:
+                if target.is_symlink() or target.is_file():
+                    target.unlink()
+            except OSError:
+                pass
+
+    def clean_incomplete(self) -> list[Path]:
+        """Delete orphan ``blobs/*.incomplete`` files; one whose blob lock is held is a live download."""
+        from filelock import FileLock, Timeout
+
+        removed = []
+        for part in self.incomplete():
+            lock_path = self.lock_path(part.name.split(".")[0])
+            try:
+                lock_path.parent.mkdir(parents=True, exist_ok=True)
+                with FileLock(str(lock_path), timeout=0):
+                    part.unlink(missing_ok=True)
+                    removed.append(part)
+            except (Timeout, OSError):
+                continue
+        if removed:
+            log.info("removed %d orphan partial download(s) of %s", len(removed), self.repo_id)
+        return removed
+
+    def remove_revisions(self, commits: list[str] | None, *, dry_run: bool) -> list[dict[str, Any]]:
+        """Delete snapshots (every one when ``commits`` is None), the refs naming them and the blobs
+        no other snapshot uses; returns ``{"kind", "path", "bytes", "name"?}`` for each thing removed."""
+        removed: list[dict[str, Any]] = []
+        if not self.exists():
+            return removed
+        all_commits = self.commits()
+        targets = all_commits if commits is None else [c for c in commits if c in all_commits]
+        if commits is None or set(targets) == set(all_commits):
+            removed.append({"kind": "hub repo", "path": str(self.path), "bytes": self.size(), "name": self.repo_id})
+            if not dry_run:
+                shutil.rmtree(self.path, ignore_errors=True)
+            return removed
+        keep = self.blobs_in_use(except_commits=targets)
+        drop: set[str] = set()
+        for c in targets:
+            for rel in self.snapshot_files(c):
+                b = self.blob_of(c, rel)
+                if b is not None and b.name not in keep:
+                    drop.add(b.name)
+        for c in targets:
+            snap = self.snapshot(c)
+            removed.append({"kind": "snapshot", "path": str(snap), "bytes": 0, "name": f"{self.repo_id}@{c[:10]}"})
+            if not dry_run:
+                shutil.rmtree(snap, ignore_errors=True)
+                self.tree_path(c).unlink(missing_ok=True)
+        for name, c in self.refs().items():
+            if c in targets:
+                removed.append({"kind": "ref", "path": str(self.ref_path(name)), "bytes": 0, "name": name})
+                if not dry_run:
+                    self.ref_path(name).unlink(missing_ok=True)
+        for b in sorted(drop):
+            p = self.blob(b)
+            removed.append({"kind": "blob", "path": str(p), "bytes": p.stat().st_size if p.exists() else 0})
+            if not dry_run:
+                p.unlink(missing_ok=True)
+        return removed
+
+
+def cached_repos(cache: Path | None = None) -> list[RepoFolder]:
+    """Every model repo in the cache, sorted by folder name."""
+    base = Path(cache) if cache is not None else config.hub_cache()
+    if not base.is_dir():
+        return []
+    out = []
+    for d in sorted(base.iterdir()):
+        repo = RepoFolder.from_path(d)
+        if repo is not None and d.is_dir():
+            out.append(repo)
+    return out
