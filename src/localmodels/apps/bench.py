@@ -26,9 +26,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from ..config import child_env, settings
 from ..errors import MissingDependencyError, UsageError
 from .metrics import classification_report, percentile
 
@@ -36,17 +38,20 @@ CHARS_PER_TOKEN = 4
 
 
 # -- dataset ---------------------------------------------------------------------------------------
+def dataset_roots() -> list[Path]:
+    """Folders that hold datasets: ``LOCALMODELS_DATASETS``, ./datasets, the source tree's datasets/."""
+    configured = settings().datasets
+    return [*([configured] if configured else []), Path.cwd() / "datasets",
+            Path(__file__).resolve().parents[3] / "datasets"]
+
+
 def dataset_dir(name: str) -> Path:
     """The folder of a dataset: a path with MANIFEST.json, or ``datasets/<name>`` of the repository
     (``LOCALMODELS_DATASETS``, the working directory, or the source tree this module lives in)."""
     p = Path(name).expanduser()
     if (p / "MANIFEST.json").is_file():
         return p
-    roots = []
-    if os.environ.get("LOCALMODELS_DATASETS"):
-        roots.append(Path(os.environ["LOCALMODELS_DATASETS"]))
-    roots += [Path.cwd() / "datasets", Path(__file__).resolve().parents[3] / "datasets"]
-    for root in roots:
+    for root in dataset_roots():
         if (root / name / "MANIFEST.json").is_file():
             return root / name
     raise UsageError(f"dataset {name!r} not found (looked for datasets/{name}/MANIFEST.json)",
@@ -177,7 +182,7 @@ def _run_child(spec: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         proc = subprocess.run([sys.executable, "-m", "localmodels.apps.bench", str(spec_path), str(out_path)],
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, env=child_env())
         if proc.returncode != 0 or not out_path.is_file():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
             return {"error": " | ".join(tail) or f"exit code {proc.returncode}"}
@@ -188,10 +193,7 @@ def _run_child(spec: dict[str, Any], timeout: float | None) -> dict[str, Any]:
 def _price(model: str, price_per_mtok: float | None) -> float | None:
     if not model.startswith("remote:"):
         return 0.0
-    if price_per_mtok is None:
-        env = os.environ.get("LOCALMODELS_PRICE_PER_MTOK")
-        price_per_mtok = float(env) if env else None
-    return price_per_mtok
+    return settings().price_per_mtok if price_per_mtok is None else price_per_mtok
 
 
 def run_bench(models: Sequence[str], *, dataset: str = "files", methods: Sequence[str] = ("embedding",),

@@ -8,12 +8,13 @@ ranking is scored with :func:`.metrics.recall_at_k` and :func:`.metrics.mean_rec
 from __future__ import annotations
 
 import json
-import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import UsageError
+from .bench import dataset_roots
 from .metrics import mean_reciprocal_rank, recall_at_k
 
 KS = (1, 5, 10)
@@ -27,11 +28,7 @@ def _dataset_dir(path: str | None) -> Path:
         name = path
     else:
         name = "retrieval"
-    roots = []
-    if os.environ.get("LOCALMODELS_DATASETS"):
-        roots.append(Path(os.environ["LOCALMODELS_DATASETS"]))
-    roots += [Path.cwd() / "datasets", Path(__file__).resolve().parents[3] / "datasets"]
-    for root in roots:
+    for root in dataset_roots():
         if (root / name / "queries.jsonl").is_file():
             return root / name
     raise UsageError(f"retrieval dataset {name!r} not found (queries.jsonl + passages.jsonl)",

@@ -8,7 +8,6 @@ Errors of ours become ``error: ...`` / ``hint: ...`` on stderr and the error's e
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 import typer
@@ -24,6 +23,7 @@ COMMAND_MODULES = (
     "apps",  # classify bench
     "serve",  # serve
     "ci",  # lock sync check cache-key export import
+    "provenance",  # sign sbom
 )
 
 app = typer.Typer(
@@ -42,23 +42,16 @@ def _global(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     from ..config import prepare_hf_env, set_offline
+    from .output import set_quiet
 
     prepare_hf_env()
-    if offline:
-        set_offline(True)
-    if quiet:
-        os.environ["LOCALMODELS_QUIET"] = "1"
+    set_offline(offline)
+    set_quiet(quiet)
 
 
 def _register_all() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as e:  # a command group not written yet
-            if e.name == f"{__package__}.{name}":
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(f"{__package__}.{name}").register(app)
 
 
 def report_error(err: LocalModelsError) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 
 @lru_cache(maxsize=1)
@@ -23,8 +23,18 @@ def err_console():
     return Console(stderr=True)
 
 
+# Set by the global ``--quiet`` option for this run of the CLI.
+_quiet = False
+
+
+def set_quiet(value: bool = True) -> None:
+    global _quiet
+    _quiet = value
+
+
 def quiet() -> bool:
-    return os.environ.get("LOCALMODELS_QUIET") == "1" or not sys.stderr.isatty()
+    """No progress bars: ``--quiet`` was given, or stderr is not a terminal."""
+    return _quiet or not sys.stderr.isatty()
 
 
 def print_json(data: Any) -> None:
