@@ -10,47 +10,41 @@ Names are loaded lazily so that ``import localmodels`` (and the CLI's start) sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import attach
 
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     # store
-    "pull": "localmodels.store",
-    "resolve": "localmodels.store",
-    "LocalModel": "localmodels.store",
+    "pull": "store",
+    "resolve": "store",
+    "LocalModel": "store",
     # registry
-    "catalog": "localmodels.registry",
+    "catalog": "registry",
     # tasks
-    "embed": "localmodels.tasks",
-    "search": "localmodels.tasks",
-    "rerank": "localmodels.tasks",
-    "ner": "localmodels.tasks",
-    "zero_shot": "localmodels.tasks",
-    "generate": "localmodels.tasks",
+    "embed": "tasks",
+    "search": "tasks",
+    "rerank": "tasks",
+    "ner": "tasks",
+    "zero_shot": "tasks",
+    "generate": "tasks",
     # errors
-    "errors": "localmodels.errors",
+    "errors": "errors",
 }
 
-__all__ = sorted([*_LAZY, "__version__"])
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY, extra=("__version__",))
 
-if TYPE_CHECKING:  # static view for IDEs and type checkers
-    from . import errors
-    from .registry import catalog
-    from .store import LocalModel, pull, resolve
-    from .tasks import embed, generate, ner, rerank, search, zero_shot
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'localmodels' has no attribute {name!r}")
-    mod = importlib.import_module(module)
-    value = mod if name == "errors" else getattr(mod, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+if TYPE_CHECKING:  # the names of _LAZY for IDEs and type checkers (`X as X`: a re-export, py.typed)
+    from . import errors as errors
+    from .registry import catalog as catalog
+    from .store import LocalModel as LocalModel
+    from .store import pull as pull
+    from .store import resolve as resolve
+    from .tasks import embed as embed
+    from .tasks import generate as generate
+    from .tasks import ner as ner
+    from .tasks import rerank as rerank
+    from .tasks import search as search
+    from .tasks import zero_shot as zero_shot
