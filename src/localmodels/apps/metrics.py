@@ -10,7 +10,8 @@ Retrieval: recall@k and mean reciprocal rank. Latency: percentiles with linear i
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def confusion_matrix(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> list[list[int]]:

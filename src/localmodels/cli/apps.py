@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, List, Optional
 
 import typer
 
 
-def _split(value: Optional[str]) -> list[str]:
+def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
 def classify(
-    more: Optional[List[Path]] = typer.Argument(None, help="More files or folders (so `-i a b c` works).", show_default=False),
-    inputs: Optional[List[Path]] = typer.Option(None, "--input", "-i", help="Files or folders to classify (repeatable)."),
-    output: Path = typer.Option(Path("results.json"), "--output", "-o", help="Results file: .json (default), .jsonl or .csv."),
-    model: str = typer.Option("minilm", "--model", "-m", help="Model reference (alias, org/name, ./folder, remote:name)."),
+    more: list[Path] | None = typer.Argument(
+        None, help="More files or folders (so `-i a b c` works).", show_default=False),
+    inputs: list[Path] | None = typer.Option(None, "--input", "-i", help="Files or folders to classify (repeatable)."),
+    output: Path = typer.Option(
+        Path("results.json"), "--output", "-o", help="Results file: .json (default), .jsonl or .csv."),
+    model: str = typer.Option(
+        "minilm", "--model", "-m", help="Model reference (alias, org/name, ./folder, remote:name)."),
     method: str = typer.Option("embedding", "--method", help="embedding | nli | llm"),
-    categories: Optional[str] = typer.Option(None, "--categories", help="Comma-separated categories (name or name=description)."),
-    categories_file: Optional[Path] = typer.Option(None, "--categories-file", help="JSON or 'name: description' lines."),
-    include: Optional[List[str]] = typer.Option(None, "--include", help="Only files matching this glob (repeatable)."),
-    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Skip files matching this glob (repeatable)."),
+    categories: str | None = typer.Option(
+        None, "--categories", help="Comma-separated categories (name or name=description)."),
+    categories_file: Path | None = typer.Option(None, "--categories-file", help="JSON or 'name: description' lines."),
+    include: list[str] | None = typer.Option(None, "--include", help="Only files matching this glob (repeatable)."),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help="Skip files matching this glob (repeatable)."),
     no_gitignore: bool = typer.Option(False, "--no-gitignore", help="Also classify files .gitignore excludes."),
     max_size: int = typer.Option(1_000_000, "--max-size", help="Skip files larger than this many bytes."),
     resume: bool = typer.Option(False, "--resume", help="Keep files already in the output (same path and content)."),
-    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8: run the encoder quantized."),
+    quantize: str | None = typer.Option(None, "--quantize", help="int8: run the encoder quantized."),
     prior_weight: float = typer.Option(1.0, "--prior-weight", help="Weight of the file-name evidence (0 = off)."),
-    max_chunks: Optional[int] = typer.Option(None, "--max-chunks", help="Chunks read per long file."),
+    max_chunks: int | None = typer.Option(None, "--max-chunks", help="Chunks read per long file."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
 ) -> None:
     """Classify files and folders (code, documentation, configuration, data, test, build, other)."""
@@ -53,7 +57,14 @@ def classify(
     bar = None
     progress_cb: Callable[[int, int], None] | None = None
     if not quiet() and not json_out:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         bar = Progress(TextColumn("classifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        TextColumn("ETA"), TimeRemainingColumn(), console=err_console(), transient=True)
@@ -121,12 +132,13 @@ def bench(
     dataset: str = typer.Option("files", "--dataset", help="files (classify), or a folder with MANIFEST.json."),
     methods: str = typer.Option("embedding", "--methods", help="Comma-separated: embedding, nli, llm."),
     task: str = typer.Option("classify", "--task", help="classify | ner | retrieval"),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N items (stratified for files)."),
+    limit: int | None = typer.Option(None, "--limit", help="Use only the first N items (stratified for files)."),
     quantize: str = typer.Option("none", "--quantize", help="Comma-separated: none, int8 (encoder methods)."),
     latency_sample: int = typer.Option(30, "--latency-sample", help="Files timed one at a time for p50/p95."),
-    price: Optional[float] = typer.Option(None, "--price-per-mtok", help="USD per million tokens for remote: models (else LOCALMODELS_PRICE_PER_MTOK)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full report as JSON."),
-    chart: Optional[Path] = typer.Option(None, "--chart", help="Write a PNG chart (accuracy vs latency)."),
+    price: float | None = typer.Option(
+        None, "--price-per-mtok", help="USD per million tokens for remote: models (else LOCALMODELS_PRICE_PER_MTOK)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the full report as JSON."),
+    chart: Path | None = typer.Option(None, "--chart", help="Write a PNG chart (accuracy vs latency)."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Benchmark models: quality, latency, throughput, peak memory, size and cost, side by side."""
@@ -145,7 +157,8 @@ def bench(
                            latency_sample=latency_sample, price_per_mtok=price)
         table = markdown_table(report) + "\n" + markdown_details(report)
     elif task == "retrieval":
-        from ..apps.retrieval_bench import markdown_table as rtable, run_retrieval_bench
+        from ..apps.retrieval_bench import markdown_table as rtable
+        from ..apps.retrieval_bench import run_retrieval_bench
 
         report = run_retrieval_bench(model_list, dataset=None if dataset == "files" else dataset,
                                      quantize=[None if q == "none" else q for q in _split(quantize)], limit=limit)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from ..errors import UsageError, human_size
 
 
 def catalog_cmd(
-    task: Optional[str] = typer.Option(None, "--task", "-t", help="Only this task (embedding, ner, rerank, ...)."),
+    task: str | None = typer.Option(None, "--task", "-t", help="Only this task (embedding, ner, rerank, ...)."),
     commercial: bool = typer.Option(False, "--commercial", help="Only licences that allow commercial use."),
     runnable: bool = typer.Option(False, "--runnable", help="Only models a localmodels runtime can run."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),

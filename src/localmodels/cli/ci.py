@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from ..errors import human_size
 
 _MANIFEST_OPT = typer.Option(None, "--manifest", "-m", help="The manifest (default: localmodels.toml here or above).")
-_LOCK_OPT = typer.Option(None, "--lock-file", "-l", help="The lock file (default: localmodels.lock next to the manifest).")
+_LOCK_OPT = typer.Option(
+    None, "--lock-file", "-l", help="The lock file (default: localmodels.lock next to the manifest).")
 _RETRIES_OPT = typer.Option(3, "--retries", min=1, help="Attempts per model (exponential backoff between).")
 _BACKOFF_OPT = typer.Option(1.0, "--backoff", min=0.0, help="First backoff delay in seconds (doubles, with jitter).")
 _JSON_OPT = typer.Option(False, "--json", help="JSON output.")
 
 
-def _manifest_path(given: Optional[Path], *, required: bool = True) -> Path | None:
+def _manifest_path(given: Path | None, *, required: bool = True) -> Path | None:
     from ..errors import ManifestError
     from ..store.manifest import MANIFEST_NAME, find_manifest
 
@@ -35,13 +36,13 @@ def _manifest_path(given: Optional[Path], *, required: bool = True) -> Path | No
     return found
 
 
-def _lock_path(given: Optional[Path], manifest: Path | None) -> Path:
+def _lock_path(given: Path | None, manifest: Path | None) -> Path:
     from ..store.lockfile import default_lock_path
 
     return given if given is not None else default_lock_path(manifest)
 
 
-def _lock_paths(manifest: Optional[Path], lock_file: Optional[Path]) -> tuple[Path | None, Path]:
+def _lock_paths(manifest: Path | None, lock_file: Path | None) -> tuple[Path | None, Path]:
     """(manifest or None, lock file) for commands that only need the lock: an explicit
     ``--lock-file`` is used as given; otherwise the lock sits next to the manifest found here."""
     mpath = _manifest_path(manifest, required=False) if lock_file is None else manifest
@@ -84,10 +85,12 @@ def _print_report(report: Any, *, as_json: bool, title: str) -> None:
 
 
 def lock(
-    manifest: Optional[Path] = _MANIFEST_OPT,
-    lock_file: Optional[Path] = _LOCK_OPT,
-    upgrade: bool = typer.Option(False, "--upgrade", "-U", help="Re-resolve every model (branches move to their newest commit)."),
-    check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when the lock is missing or out of date."),
+    manifest: Path | None = _MANIFEST_OPT,
+    lock_file: Path | None = _LOCK_OPT,
+    upgrade: bool = typer.Option(
+        False, "--upgrade", "-U", help="Re-resolve every model (branches move to their newest commit)."),
+    check_only: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 when the lock is missing or out of date."),
     workers: int = typer.Option(4, "--workers", "-j", min=1, help="Models resolved at once."),
     retries: int = _RETRIES_OPT,
     backoff: float = _BACKOFF_OPT,
@@ -135,8 +138,8 @@ def lock(
 
 
 def sync(
-    manifest: Optional[Path] = _MANIFEST_OPT,
-    lock_file: Optional[Path] = _LOCK_OPT,
+    manifest: Path | None = _MANIFEST_OPT,
+    lock_file: Path | None = _LOCK_OPT,
     workers: int = typer.Option(4, "--workers", "-j", min=1, help="Models fetched at once."),
     retries: int = _RETRIES_OPT,
     backoff: float = _BACKOFF_OPT,
@@ -171,13 +174,14 @@ def sync(
         err_console().print(f"[yellow]note:[/] no {lpath.name}: syncing the manifest without pins "
                             "(run: localmodels lock)", highlight=False, soft_wrap=True)
     report = do_sync(target, root, workers=workers, attempts=retries, backoff=backoff)
-    _print_report(report, as_json=as_json, title="localmodels sync" + (" (offline: check only)" if report.offline else ""))
+    title = "localmodels sync" + (" (offline: check only)" if report.offline else "")
+    _print_report(report, as_json=as_json, title=title)
     raise typer.Exit(report.exit_code)
 
 
 def check(
-    manifest: Optional[Path] = _MANIFEST_OPT,
-    lock_file: Optional[Path] = _LOCK_OPT,
+    manifest: Path | None = _MANIFEST_OPT,
+    lock_file: Path | None = _LOCK_OPT,
     offline: bool = typer.Option(False, "--offline", help="Make sure nothing touches the network (check never does)."),
     workers: int = typer.Option(4, "--workers", "-j", min=1, help="Models hashed at once."),
     as_json: bool = _JSON_OPT,
@@ -197,8 +201,8 @@ def check(
 
 
 def cache_key(
-    manifest: Optional[Path] = _MANIFEST_OPT,
-    lock_file: Optional[Path] = _LOCK_OPT,
+    manifest: Path | None = _MANIFEST_OPT,
+    lock_file: Path | None = _LOCK_OPT,
     length: int = typer.Option(16, "--length", min=8, max=64, help="Hex digits."),
 ) -> None:
     """A short stable hash of the lock file, for CI cache keys."""
@@ -208,11 +212,11 @@ def cache_key(
 
 
 def export(
-    refs: Optional[list[str]] = typer.Argument(None, help="Models to export (Hub models in the store)."),
+    refs: list[str] | None = typer.Argument(None, help="Models to export (Hub models in the store)."),
     output: Path = typer.Option(..., "--output", "-o", help="The bundle to write (.tar, .tar.gz or .tgz)."),
     use_lock: bool = typer.Option(False, "--lock", help="Export every Hub model of the lock file (and the lock)."),
-    manifest: Optional[Path] = _MANIFEST_OPT,
-    lock_file: Optional[Path] = _LOCK_OPT,
+    manifest: Path | None = _MANIFEST_OPT,
+    lock_file: Path | None = _LOCK_OPT,
     as_json: bool = _JSON_OPT,
 ) -> None:
     """Write a bundle (the models' files + a manifest of digests) for an air-gapped machine."""
@@ -246,7 +250,7 @@ def export(
 
 def import_(
     bundle: Path = typer.Argument(..., help="A bundle written by `localmodels export`."),
-    write_lock: Optional[Path] = typer.Option(None, "--write-lock", help="Also write the bundle's lock file here."),
+    write_lock: Path | None = typer.Option(None, "--write-lock", help="Also write the bundle's lock file here."),
     as_json: bool = _JSON_OPT,
 ) -> None:
     """Verify every digest of a bundle, then place its models in the store (atomically)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -36,7 +35,7 @@ def read_lines(path: str) -> list[str]:
     return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
 
 
-def gather(texts: list[str] | None, file: Optional[str], *, what: str = "text") -> list[str]:
+def gather(texts: list[str] | None, file: str | None, *, what: str = "text") -> list[str]:
     out = list(texts or [])
     if file:
         out.extend(read_lines(file))
@@ -53,13 +52,13 @@ def _short(s: str, n: int = 60) -> str:
 
 
 def embed_cmd(
-    texts: Optional[list[str]] = typer.Argument(None, help="Texts to embed."),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help="Read texts from a file, one per line (- = stdin)."),
+    texts: list[str] | None = typer.Argument(None, help="Texts to embed."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Read texts from a file, one per line (- = stdin)."),
     model: str = typer.Option("minilm", "--model", "-m", help=MODEL_HELP),
-    kind: Optional[str] = typer.Option(None, "--kind", help="query or passage (e5-style prefixes)."),
-    pooling: Optional[str] = typer.Option(None, "--pooling", help="Override pooling: cls, mean, max."),
+    kind: str | None = typer.Option(None, "--kind", help="query or passage (e5-style prefixes)."),
+    pooling: str | None = typer.Option(None, "--pooling", help="Override pooling: cls, mean, max."),
     normalize: bool = typer.Option(True, "--normalize/--no-normalize", help="L2-normalise the vectors."),
-    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8: dynamic int8 quantization."),
+    quantize: str | None = typer.Option(None, "--quantize", help="int8: dynamic int8 quantization."),
     batch_size: int = typer.Option(32, "--batch-size", "-b"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (vectors included)."),
 ) -> None:
@@ -87,9 +86,9 @@ def search_cmd(
     k: int = typer.Option(5, "--k", "-k", help="How many passages."),
     method: str = typer.Option("cosine", "--method", help="cosine, mmr or dartboard."),
     model: str = typer.Option("minilm", "--model", "-m", help=MODEL_HELP),
-    index: Optional[str] = typer.Option(None, "--index", help="Index folder (default: in LOCALMODELS_HOME)."),
+    index: str | None = typer.Option(None, "--index", help="Index folder (default: in LOCALMODELS_HOME)."),
     no_index: bool = typer.Option(False, "--no-index", help="Do not keep the corpus embeddings on disk."),
-    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8"),
+    quantize: str | None = typer.Option(None, "--quantize", help="int8"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Semantic search: the k best passages of a corpus for a query."""
@@ -110,11 +109,11 @@ def search_cmd(
 
 def rerank_cmd(
     query: str = typer.Argument(..., help="The query."),
-    docs: Optional[list[str]] = typer.Argument(None, help="Documents to rank."),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help="Documents, one per line (- = stdin)."),
+    docs: list[str] | None = typer.Argument(None, help="Documents to rank."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Documents, one per line (- = stdin)."),
     model: str = typer.Option("minilm", "--model", "-m", help=MODEL_HELP + " A cross-encoder is best."),
-    top_n: Optional[int] = typer.Option(None, "--top-n", "-n"),
-    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8"),
+    top_n: int | None = typer.Option(None, "--top-n", "-n"),
+    quantize: str | None = typer.Option(None, "--quantize", help="int8"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Rerank documents for a query (cross-encoder scores; cosine for an embedding model)."""
@@ -141,9 +140,9 @@ def rerank_cmd(
 
 
 def zero_shot_cmd(
-    texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify."),
+    texts: list[str] | None = typer.Argument(None, help="Texts to classify."),
     labels: str = typer.Option(..., "--labels", "-l", help="Comma-separated labels."),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help="Texts, one per line (- = stdin)."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Texts, one per line (- = stdin)."),
     model: str = typer.Option("minilm", "--model", "-m", help=MODEL_HELP),
     method: str = typer.Option("embedding", "--method", help="embedding, nli or llm."),
     template: str = typer.Option("This text is about {}.", "--template", help="Hypothesis template."),

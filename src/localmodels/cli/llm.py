@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 DEFAULT_MODEL = "gemma3-270m"
 
 
-def _read_spec(value: Optional[str], what: str) -> Optional[str]:
+def _read_spec(value: str | None, what: str) -> str | None:
     """A literal value, or the contents of a file when ``value`` names one (``@file`` also works)."""
     if value is None:
         return None
@@ -28,16 +28,18 @@ def _read_spec(value: Optional[str], what: str) -> Optional[str]:
 
 def generate_cmd(
     prompt: str = typer.Argument(..., help="The prompt; '-' reads it from stdin."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Alias, Hub id, folder, .gguf file or remote:<name>."),
+    model: str = typer.Option(
+        DEFAULT_MODEL, "--model", "-m", help="Alias, Hub id, folder, .gguf file or remote:<name>."),
     max_tokens: int = typer.Option(128, "--max-tokens", "-n", min=1, help="Most tokens to generate."),
     temperature: float = typer.Option(0.0, "--temperature", "-t", min=0.0, help="0 = greedy (deterministic)."),
-    stop: Optional[list[str]] = typer.Option(None, "--stop", help="Stop at this string (repeatable)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for sampling."),
-    system: Optional[str] = typer.Option(None, "--system", help="Send as chat: this system message, then the prompt."),
+    stop: list[str] | None = typer.Option(None, "--stop", help="Stop at this string (repeatable)."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for sampling."),
+    system: str | None = typer.Option(None, "--system", help="Send as chat: this system message, then the prompt."),
     as_chat: bool = typer.Option(False, "--chat", help="Use the model's chat template (one user message)."),
-    json_schema: Optional[str] = typer.Option(None, "--json-schema", help="Constrain to a JSON schema (inline or a file)."),
-    grammar: Optional[str] = typer.Option(None, "--grammar", help="Constrain with a GBNF grammar (inline or a file)."),
-    n_ctx: Optional[int] = typer.Option(None, "--n-ctx", min=16, help="Context size for GGUF models."),
+    json_schema: str | None = typer.Option(
+        None, "--json-schema", help="Constrain to a JSON schema (inline or a file)."),
+    grammar: str | None = typer.Option(None, "--grammar", help="Constrain with a GBNF grammar (inline or a file)."),
+    n_ctx: int | None = typer.Option(None, "--n-ctx", min=16, help="Context size for GGUF models."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (no streaming)."),
     no_stream: bool = typer.Option(False, "--no-stream", help="Print the text only when it is complete."),
 ) -> None:
@@ -87,12 +89,13 @@ def generate_cmd(
 
 
 def chat_cmd(
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Alias, Hub id, folder, .gguf file or remote:<name>."),
-    system: Optional[str] = typer.Option(None, "--system", help="A system message for the conversation."),
+    model: str = typer.Option(
+        DEFAULT_MODEL, "--model", "-m", help="Alias, Hub id, folder, .gguf file or remote:<name>."),
+    system: str | None = typer.Option(None, "--system", help="A system message for the conversation."),
     max_tokens: int = typer.Option(256, "--max-tokens", "-n", min=1, help="Most tokens per answer."),
     temperature: float = typer.Option(0.7, "--temperature", "-t", min=0.0),
-    seed: Optional[int] = typer.Option(None, "--seed"),
-    n_ctx: Optional[int] = typer.Option(None, "--n-ctx", min=16, help="Context size for GGUF models."),
+    seed: int | None = typer.Option(None, "--seed"),
+    n_ctx: int | None = typer.Option(None, "--n-ctx", min=16, help="Context size for GGUF models."),
 ) -> None:
     """Chat with a model: one line of stdin per turn; /reset clears the history, /exit (or EOF) quits."""
     from ..errors import UsageError

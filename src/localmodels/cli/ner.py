@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -16,20 +16,22 @@ CHUNK = 32  # texts per call in batch mode (the progress bar advances per chunk)
 
 
 def ner_cmd(
-    text: Optional[str] = typer.Argument(None, help="Text to analyse ('-' or nothing: read stdin)."),
-    input_file: Optional[Path] = typer.Option(
+    text: str | None = typer.Argument(None, help="Text to analyse ('-' or nothing: read stdin)."),
+    input_file: Path | None = typer.Option(
         None, "--input", "-i", help="Texts to analyse: JSONL with a \"text\" field per line, or plain text lines."
     ),
-    output_file: Optional[Path] = typer.Option(
+    output_file: Path | None = typer.Option(
         None, "--output", "-o", help="Write one JSON line per input text (with its entities) here."
     ),
     model: str = typer.Option("spacy-en-sm", "--model", "-m", help="Alias, Hub id, folder or pypi: package."),
-    labels: Optional[str] = typer.Option(
+    labels: str | None = typer.Option(
         None, "--labels", "-l", help="Comma-separated entity types (filter for fixed-label models, types for GLiNER)."
     ),
     threshold: float = typer.Option(0.5, "--threshold", help="Minimum score (GLiNER, token classification)."),
-    max_length: str = typer.Option("chunk", "--max-length", help="Long texts: 'chunk' (overlapping windows) or 'error'."),
-    aggregation: str = typer.Option("first", "--aggregation", help="Sub-word aggregation: first, average, max, simple."),
+    max_length: str = typer.Option(
+        "chunk", "--max-length", help="Long texts: 'chunk' (overlapping windows) or 'error'."),
+    aggregation: str = typer.Option(
+        "first", "--aggregation", help="Sub-word aggregation: first, average, max, simple."),
     nested: bool = typer.Option(False, "--nested", help="GLiNER: also keep entities nested in others."),
     multi_label: bool = typer.Option(False, "--multi-label", help="GLiNER: a span may carry several types."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Windows per model call."),
@@ -64,7 +66,7 @@ def ner_cmd(
     _print_entities(entities, title=f"{len(entities)} entities ({model})")
 
 
-def _batch(input_file: Path, output_file: Optional[Path], options: dict[str, Any], as_json: bool) -> None:
+def _batch(input_file: Path, output_file: Path | None, options: dict[str, Any], as_json: bool) -> None:
     from ..tasks.ner import ner
     from .output import quiet
 
@@ -136,7 +138,8 @@ def read_texts(path: Path) -> list[dict[str, Any]]:
         try:
             obj = json.loads(line)
         except ValueError as e:
-            raise UsageError(f"{path}:{n}: not valid JSON ({e.msg})", hint="one JSON object per line, or use a .txt file") from e
+            raise UsageError(f"{path}:{n}: not valid JSON ({e.msg})",
+                             hint="one JSON object per line, or use a .txt file") from e
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             raise UsageError(f"{path}:{n}: each JSON line needs a string field \"text\"")
         records.append({"line": n, **obj})

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Anything but loopback needs care."),
     port: int = typer.Option(8080, "--port", "-p", min=0, max=65535, help="Port (0: any free port)."),
-    models: Optional[str] = typer.Option(
+    models: str | None = typer.Option(
         None, "--models", "-m",
         help="Serve only these, comma-separated: NAME or PUBLIC=REFERENCE (e.g. minilm,rr=./my-reranker). "
              "Default: any catalog alias or Hub id in the store."),
-    api_key_env: Optional[str] = typer.Option(
+    api_key_env: str | None = typer.Option(
         None, "--api-key-env", help="Name of the environment variable holding the bearer API key."),
     keep_alive: float = typer.Option(300.0, "--keep-alive", help="Unload a model idle this many seconds "
                                                                     "(negative: never)."),

