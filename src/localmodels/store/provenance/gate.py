@@ -114,3 +114,10 @@ def model_status(model: LocalModel) -> dict[str, Any]:
     return provenance_status(model.path, license=model.license or (e.license if e else None),
                              restricts_commercial=e.license_restricts_commercial if e else None,
                              gated=e.gated if e else None)
+
+
+def info_status(data: dict[str, Any]) -> dict[str, Any]:
+    """:func:`provenance_status` from what ``store.info`` returns (its path, licence and catalog)."""
+    cat = data.get("catalog") or {}
+    return provenance_status(data["path"], license=data.get("license") or cat.get("license"),
+                             restricts_commercial=cat.get("license_restricts_commercial"), gated=cat.get("gated"))
