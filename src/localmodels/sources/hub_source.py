@@ -9,10 +9,11 @@ blobs no other snapshot uses (:meth:`.hfcache.RepoFolder.remove_revisions`).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import config
 from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError
@@ -37,7 +38,7 @@ def _hub():
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 def record_matches(r: rec.Record, allow: Sequence[str] | None, ignore: Sequence[str] | None,
@@ -109,7 +110,7 @@ class HubSource(SourceBase):
         names = entry is not None and entry.id.lower() == r.name.lower()
         return Spec(self.kind, r.name, r.raw, r.revision, entry=entry, names_entry=names)
 
-    def from_catalog(self, entry: "ModelEntry", origin: "CatalogSource", spec: Spec) -> Spec:
+    def from_catalog(self, entry: ModelEntry, origin: CatalogSource, spec: Spec) -> Spec:
         allow = spec.allow
         if allow is None:
             allow = (list(origin.allow_patterns) if origin.allow_patterns else

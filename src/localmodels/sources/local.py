@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..errors import ModelNotFoundError, UsageError
 from ..refs import parse_ref
@@ -103,7 +104,8 @@ class LocalFolderSource(SourceBase):
         files = [f.as_dict() for f in scan(path, previous=previous)]
         if not files:
             raise ModelNotFoundError(f"the folder {path} holds no files", ref=spec.ref,
-                                     hint="point at the folder that holds the model files (config.json, *.onnx, *.gguf...)")
+                                     hint="point at the folder that holds the model files "
+                                     "(config.json, *.onnx, *.gguf...)")
         r = rec.Record(key=key, ref=spec.ref, name=str(path), source=self.kind, path=str(path), files=files,
                        served_by=f"local:{path}", pulled_at=(old.pulled_at if old else rec.now_iso()),
                        last_used=(old.last_used if old else ""), license=(old.license if old else None))

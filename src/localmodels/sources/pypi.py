@@ -15,8 +15,8 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from ..errors import InsufficientResourcesError, IntegrityError, ModelNotFoundError, NetworkError
 from ._files import atomic_writer, free_space
@@ -137,13 +137,15 @@ def assemble(parts: Sequence[Path], dest: Path, *, expected_sha256: str | None,
              progress: Callable[[int, int], None] | None = None) -> str:
     """Concatenate ``parts`` into ``dest`` atomically (temp file + fsync + rename); returns the sha256.
 
-    Free disk space is checked first (InsufficientResourcesError). A digest that differs from ``expected_sha256`` leaves nothing behind and raises IntegrityError.
+    Free disk space is checked first (InsufficientResourcesError). A digest that differs from
+    ``expected_sha256`` leaves nothing behind and raises IntegrityError.
     """
     total = sum(p.stat().st_size for p in parts)
     free = free_space(dest.parent)
     if total > free:
         raise InsufficientResourcesError("disk space", needed=total, available=free,
-                                         hint=f"free space under {dest.parent}, or set LOCALMODELS_HOME to a bigger disk")
+                                         hint=f"free space under {dest.parent}, "
+                                         "or set LOCALMODELS_HOME to a bigger disk")
     h = hashlib.sha256()
     done = 0
     with atomic_writer(dest, suffix=".incomplete") as out:

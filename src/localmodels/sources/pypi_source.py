@@ -9,8 +9,9 @@ files themselves are never deleted.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError, OfflineError
 from ..refs import parse_ref
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 _JUST_ASSEMBLED: dict[str, dict[str, dict]] = {}
 
 
-def catalog_source_for(package: str) -> tuple["ModelEntry | None", "CatalogSource | None"]:
+def catalog_source_for(package: str) -> tuple[ModelEntry | None, CatalogSource | None]:
     """The catalog entry and source line that name ``package`` (for ``pypi:package`` references)."""
     from ..registry import catalog
 
@@ -55,7 +56,7 @@ def assembled_folder(package: str) -> Path:
     return rec.models_dir() / "pypi" / pypi.normalize(package)
 
 
-def _part_packages(origin: "CatalogSource") -> list[str]:
+def _part_packages(origin: CatalogSource) -> list[str]:
     mods: list[str] = []
     for p in origin.parts or []:
         mod = p.split("/", 1)[0]
@@ -64,7 +65,7 @@ def _part_packages(origin: "CatalogSource") -> list[str]:
     return [m.replace("_", "-") for m in mods]
 
 
-def _model_folder(package: str, origin: "CatalogSource | None") -> Path | None:
+def _model_folder(package: str, origin: CatalogSource | None) -> Path | None:
     """The model folder of an installed carrier (assembling chunk packages when needed)."""
     if origin is not None and origin.parts:
         folder = assembled_folder(package)
@@ -82,7 +83,8 @@ def _model_folder(package: str, origin: "CatalogSource | None") -> Path | None:
                                        expected_sha256=origin.sha256.get(origin.assemble_to or ""))
                 st = target.stat()  # hashed while writing: no need to read 250 MB again
                 _JUST_ASSEMBLED[str(folder.resolve())] = {
-                    target.name: {"path": target.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}}
+                    target.name: {"path": target.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                                  "sha256": digest}}
         return folder
     return pypi.find_model_folder(package, module=origin.module if origin else None,
                                   subdir=origin.subdir if origin else None)
@@ -98,7 +100,7 @@ class PypiSource(SourceBase):
         entry, origin = catalog_source_for(r.name)
         return Spec(self.kind, r.name, r.raw, entry=entry, origin=origin)
 
-    def from_catalog(self, entry: "ModelEntry", origin: "CatalogSource", spec: Spec) -> Spec:
+    def from_catalog(self, entry: ModelEntry, origin: CatalogSource, spec: Spec) -> Spec:
         return Spec(self.kind, origin.package or "", spec.ref, entry=entry, origin=origin, names_entry=True)
 
     def key(self, spec: Spec) -> str:

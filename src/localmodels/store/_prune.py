@@ -101,7 +101,8 @@ def prune(*, keep: int | None = None, max_size: str | int | None = None, dry_run
     for d in (records_dir(), models_dir(), derived_root()):
         if d.is_dir():
             for p in d.rglob("*"):
-                if p.is_file() and (p.name.endswith(".incomplete") or (p.name.startswith(".") and p.name.endswith(".tmp"))):
+                temp = p.name.endswith(".incomplete") or (p.name.startswith(".") and p.name.endswith(".tmp"))
+                if p.is_file() and temp:
                     drop("incomplete", p, p.stat().st_size)
     # 2. records whose files vanished
     for r in rec.all_records():

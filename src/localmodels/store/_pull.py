@@ -7,8 +7,9 @@ verified, so a killed pull leaves nothing that counts as present.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .. import config
 from ..errors import (
@@ -69,9 +70,11 @@ def pull(
     spec = replace(spec, revision=revision or spec.revision, allow=allow,
                    ignore=list(ignore_patterns) if ignore_patterns else None, allow_pickle=allow_pickle, quant=quant)
     options = {"force": force, "install": install, "progress": bool(progress), "offline": offline}
+    from .permissions import secure_model  # the store's Hub files get LOCALMODELS_FILE_MODE / DIR_MODE
+
     if not spec.names_entry:
-        return source_for(spec).fetch(spec, **options)
-    return _pull_entry(spec, **options)
+        return secure_model(source_for(spec).fetch(spec, **options))
+    return secure_model(_pull_entry(spec, **options))
 
 
 def _pull_entry(spec: Spec, *, force: bool, install: bool, progress: bool, offline: bool) -> LocalModel:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..registry import ModelEntry
 
 
-def find_entry(name: str) -> "ModelEntry | None":
+def find_entry(name: str) -> ModelEntry | None:
     from ..registry import find_entry as _find
 
     return _find(name)
