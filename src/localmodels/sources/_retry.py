@@ -3,23 +3,22 @@
 ``huggingface_hub`` retries some calls and not others (2.4: not the model-info call, not a 5xx on the
 file GET; see ``notes/hub-protocol.md``), so every Hub call goes through :func:`call_with_retry`.
 
-Settings (read per call, so tests can make the sleeps tiny):
-
-    LOCALMODELS_RETRY_ATTEMPTS   total attempts per call (default 5)
-    LOCALMODELS_RETRY_BASE       first backoff in seconds (default 1.0; doubles each time, +-50% jitter)
-    LOCALMODELS_RETRY_MAX_WAIT   longest single wait in seconds, Retry-After included (default 60)
+This is the one retry layer: nothing retries around it. Settings (``config.settings()``, read per
+call, so tests can make the sleeps tiny): ``retry_attempts`` (total attempts per call, default 5),
+``retry_base`` (first backoff in seconds, default 1.0; doubles each time, +-50% jitter),
+``retry_max_wait`` (longest single wait in seconds, Retry-After included, default 60).
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
-import os
 import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from .. import config
 from ..errors import LocalModelsError, NetworkError
 
 T = TypeVar("T")
@@ -35,15 +34,8 @@ _PERMANENT_NAMES = {
 _TRANSIENT_MESSAGES = ("Consistency check failed", "Connection reset", "Connection aborted", "timed out")
 
 
-def _float_env(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
-
-
 def attempts() -> int:
-    return max(1, int(_float_env("LOCALMODELS_RETRY_ATTEMPTS", 5)))
+    return max(1, int(config.settings().retry_attempts))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -114,7 +106,7 @@ def classify(exc: BaseException) -> tuple[bool, float | None]:
 
 def backoff(attempt: int) -> float:
     """Wait before try ``attempt + 1`` (attempt counts from 0): base * 2**attempt, +-50% jitter."""
-    base = _float_env("LOCALMODELS_RETRY_BASE", 1.0)
+    base = config.settings().retry_base
     return base * (2 ** attempt) * random.uniform(0.5, 1.5)
 
 
@@ -124,7 +116,7 @@ def call_with_retry(fn: Callable[[], T], *, what: str, sleep: Callable[[float], 
     Permanent errors (not found, gated, bad revision, offline...) propagate unchanged at once.
     """
     total = attempts()
-    max_wait = _float_env("LOCALMODELS_RETRY_MAX_WAIT", 60.0)
+    max_wait = config.settings().retry_max_wait
     for attempt in range(total):
         try:
             return fn()
