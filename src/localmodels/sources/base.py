@@ -80,6 +80,11 @@ class FileProblem:
     def __str__(self) -> str:
         return self.message
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view: the fields, plus ``problem`` and ``detail`` as ``verify --json`` always wrote them."""
+        return {"path": self.path, "problem": self.kind, "detail": self.detail, "kind": self.kind,
+                "expected": self.expected, "actual": self.actual, "what": self.what}
+
 
 @dataclass
 class CheckResult:

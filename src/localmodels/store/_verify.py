@@ -31,7 +31,7 @@ class ModelCheck:
         return not self.problems or self.repaired
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        return {**asdict(self), "problems": [p.to_dict() for p in self.problems], "ok": self.ok}
 
 
 def resolve_for_verify(ref: str) -> str:
