@@ -30,19 +30,19 @@ def pull_signed(ref: str, policy: TrustPolicy, *, allow_patterns: Sequence[str] 
     from ... import store
 
     before = _present(ref)
-    repos_before = {m.name for m in store.list_models() if m.source == "hub"}
+    names_before = {m.name for m in store.list_models()}
     allow = [*allow_patterns, SIGNATURE_NAME] if allow_patterns else None
     model = store.pull(ref, allow_patterns=allow, **pull_kwargs)
     try:
         check = check_signature(model, policy, signature=signature)
     except LocalModelsError:
         if before is None:
-            _undo(model, repos_before)
+            _undo(ref, model, names_before)
         raise
     if check.ok:
         return model, check
     if before is None:
-        _undo(model, repos_before)
+        _undo(ref, model, names_before)
         left = "nothing was kept in the store"
     else:
         left = "the copy that was already in the store is left as it was"
@@ -62,17 +62,14 @@ def _present(ref: str) -> LocalModel | None:
         return None
 
 
-def _undo(model: LocalModel, repos_before: set[str]) -> None:
-    """Remove what the pull added: the snapshot (the whole repo when it was new) or the record."""
+def _undo(ref: str, model: LocalModel, names_before: set[str]) -> None:
+    """Remove what the pull added: only the fetched commit when the store held other copies of the
+    model, else everything of it (for a folder or a package: our record only)."""
     from ... import store
 
-    if model.source == "hub":
-        repo_id = str(model.metadata.get("repo_id") or model.name)
-        target = repo_id if repo_id not in repos_before or not model.commit else f"{repo_id}@{model.commit}"
-    elif model.source == "pypi":
-        target = f"pypi:{model.metadata.get('package') or model.name}"
-    else:
-        target = str(model.path)
+    target = ref
+    if model.commit and model.name in names_before:
+        target = f"{ref.partition('@')[0]}@{model.commit}"
     try:
         store.remove(target)
     except LocalModelsError:

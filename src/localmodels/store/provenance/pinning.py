@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..lockfile import Lock
@@ -84,12 +84,9 @@ def manifest_findings(manifest: Manifest, lock: Lock | None, lock_path: Path | N
         elif locked.spec_key() != spec.spec_key():
             out.append(Finding(where, line, f"models.{spec.name}",
                                f"{lock_name} is out of date for it (run: localmodels lock)"))
-        elif locked.source == "hub" and not is_commit(locked.commit):
-            out.append(Finding(where, line, f"models.{spec.name}", f"{lock_name} holds no commit for it"))
-        elif locked.source == "pypi" and not locked.package_version:
-            out.append(Finding(where, line, f"models.{spec.name}", f"{lock_name} holds no package version"))
-        elif locked.source == "local" and not locked.file:
-            out.append(Finding(where, line, f"models.{spec.name}", f"{lock_name} holds no file digests"))
+        elif _lock_pin(locked) is None:
+            out.append(Finding(where, line, f"models.{spec.name}",
+                               f"{lock_name} holds no commit (or package version, or file digests) for it"))
     return out
 
 
@@ -97,9 +94,16 @@ def pinned_names(lock: Lock | None) -> set[str]:
     """Manifest names whose lock entry pins a commit, a version or the files' digests."""
     if lock is None:
         return set()
-    return {m.name for m in lock.model
-            if (m.source == "hub" and is_commit(m.commit)) or (m.source == "pypi" and m.package_version)
-            or (m.source == "local" and m.file)}
+    return {m.name for m in lock.model if _lock_pin(m) is not None}
+
+
+def _lock_pin(m: Any) -> str | None:
+    """What pins a lock entry: a Hub commit, a package version, or (a folder) its files' digests."""
+    if m.repo_id:
+        return m.commit if is_commit(m.commit) else None
+    if m.package:
+        return m.package_version
+    return "file digests" if m.file else None
 
 
 # ---- code -----------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ from typing import Any
 from ...errors import ManifestError
 from ..manifest import TomlLocator, load_toml
 
-_HINT = "see the trust policy format: localmodels verify --help (docs/provenance.md)"
+_HINT = ('a trust policy reads: allow_unsigned = false, then [[key]] tables with public_key = "k.pub" and '
+         'models = ["org/*"] (and/or [[identity]]: certificate_chain, subject, models)')
 
 
 def matches_any(names: Iterable[str], globs: Iterable[str]) -> bool:

@@ -62,7 +62,7 @@ def facts_from_model(model: LocalModel, signature: Callable[[LocalModel], tuple[
     status, signer = signature(model) if signature else _presence(model.path)
     return ModelFacts(
         name=model.name, source=model.source, served_by=model.served_by,
-        repo_id=meta.get("repo_id") or (model.name if model.source == "hub" else None), commit=model.commit,
+        repo_id=meta.get("repo_id"), commit=model.commit,
         package=meta.get("package"), version=meta.get("version"),
         license=model.license or (e.license if e else None),
         restricts_commercial=e.license_restricts_commercial if e else None, gated=e.gated if e else None,
@@ -113,10 +113,10 @@ def _cdx():
 def purl(f: ModelFacts) -> Any:
     from packageurl import PackageURL
 
-    if f.source == "hub" and f.repo_id:
+    if f.repo_id:
         org, _, name = f.repo_id.rpartition("/")
         return PackageURL(type="huggingface", namespace=org or None, name=name, version=f.commit)
-    if f.source == "pypi" and f.package:
+    if f.package:
         return PackageURL(type="pypi", name=f.package.lower(), version=f.version)
     return None
 

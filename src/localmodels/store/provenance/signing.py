@@ -59,7 +59,7 @@ def model_names(model: LocalModel) -> list[str]:
              str(model.metadata.get("package") or "")]
     if model.entry is not None:
         names += model.entry.names
-    if model.source == "pypi" and model.metadata.get("package"):
+    if model.metadata.get("package"):
         names.append(f"pypi:{model.metadata['package']}")
     out: list[str] = []
     for n in names:
@@ -117,7 +117,7 @@ def check_signature(model: LocalModel, policy: TrustPolicy | None, *,
         return result
     if policy is None:
         raise UsageError("checking a signature needs a trust policy (which keys may sign which models)",
-                         hint="pass --trust trust.toml (see docs/provenance.md)")
+                         hint="pass --trust trust.toml")
     if kind == "key":
         manifest, signer, why = _verify_key(bundle, sig, policy, names)
     else:
