@@ -85,6 +85,7 @@ def _print_report(report: Any, *, as_json: bool, title: str) -> None:
 
 
 def lock(
+    names: list[str] | None = typer.Argument(None, help="With --upgrade: move only these models' pins."),
     manifest: Path | None = _MANIFEST_OPT,
     lock_file: Path | None = _LOCK_OPT,
     upgrade: bool = typer.Option(
@@ -117,9 +118,23 @@ def lock(
         else:
             console().print(f"{lpath} is up to date", highlight=False)
         raise typer.Exit(1 if stale else 0)
-    outcome = lock_manifest(m, previous=previous, upgrade=upgrade, workers=workers, attempts=retries,
-                            backoff=backoff)
+    moves = None
+    if names:
+        from ..errors import UsageError
+        from ..store.lockfile import upgrade_pins
+
+        if not upgrade:
+            raise UsageError("naming models only makes sense with --upgrade",
+                             hint=f"localmodels lock --upgrade {names[0]}")
+        outcome, moves = upgrade_pins(m, previous, names, workers=workers, attempts=retries, backoff=backoff)
+    else:
+        outcome = lock_manifest(m, previous=previous, upgrade=upgrade, workers=workers, attempts=retries,
+                                backoff=backoff)
     changed = write_lock(outcome.lock, lpath)
+    if moves is not None:
+        from .provenance import print_upgrade
+
+        print_upgrade(moves, as_json=as_json)
     for name, why in outcome.skipped:
         err_console().print(f"[yellow]warning:[/] optional model {name!r} left out of the lock: {why}",
                             highlight=False, soft_wrap=True)
@@ -128,7 +143,8 @@ def lock(
                     "skipped": [{"name": n, "reason": r} for n, r in outcome.skipped],
                     "models": [{"name": x.name, "resolved": x.resolved, "files": len(x.file), "size": x.size}
                                for x in outcome.lock.model],
-                    "cache_key": outcome.lock.cache_key()})
+                    "cache_key": outcome.lock.cache_key(),
+                    **({"upgraded": [{"name": n, "old": o, "new": w} for n, o, w in moves]} if moves else {})})
         return
     console().print(
         f"{'wrote' if changed else 'unchanged'} {lpath}: {len(outcome.lock.model)} model(s) "
@@ -185,6 +201,9 @@ def check(
     offline: bool = typer.Option(False, "--offline", help="Make sure nothing touches the network (check never does)."),
     workers: int = typer.Option(4, "--workers", "-j", min=1, help="Models hashed at once."),
     as_json: bool = _JSON_OPT,
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 on any model without a commit pin (manifest, code)."),
+    scan: list[Path] | None = typer.Option(None, "--scan", help="With --strict: also scan this code folder for "
+                                           "unpinned from_pretrained/hf_hub_download/lm.*(model=...) calls."),
 ) -> None:
     """Every locked model present and every file's sha256 equal to the lock (exit 0 good, 1 missing, 2 corrupt)."""
     from .. import config
@@ -193,6 +212,12 @@ def check(
 
     if offline:
         config.set_offline(True)
+    if strict or scan:
+        from .provenance import strict_pins
+
+        found, has_lock = strict_pins(manifest, lock_file, scan, as_json=as_json)
+        if found or (scan and not has_lock):
+            raise typer.Exit(1 if found else 0)  # code only: no lock here to check against
     mpath, lpath = _lock_paths(manifest, lock_file)
     lk = read_lock(lpath)
     report = do_check(lk, mpath.parent if mpath else lpath.parent, workers=workers)

