@@ -64,6 +64,8 @@ def test_repo_folder_reads_refs_snapshots_blobs_and_removes_a_revision(tmp_path)
             link = repo.snapshot(commit) / rel
             link.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(os.path.relpath(blob, link.parent), link)
+    repo.write_tree(c1, {"a": {"size": 6, "blob_id": "9" * 40, "lfs_sha256": shared.name, "lfs_size": 6}})
+    assert repo.tree_commits() == [c1] and repo.blob_sizes() == {shared.name: 6}
     repo.write_ref("main", c2)
     repo.write_ref("refs/pr/1", c1)
     assert repo.read_ref("main") == c2 and repo.resolve(None) == c2 and repo.resolve(c1) == c1

@@ -221,6 +221,21 @@ class RepoFolder:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
+    def tree_commits(self) -> list[str]:
+        """Commits whose listing is cached."""
+        base = self.path / "trees"
+        return sorted(p.stem for p in base.glob("*.json")) if base.is_dir() else []
+
+    def blob_sizes(self) -> dict[str, int]:
+        """Blob name -> size, from every cached listing (what a partial download will grow to)."""
+        out: dict[str, int] = {}
+        for commit in self.tree_commits():
+            for entry in (self.read_tree(commit) or {}).values():
+                blob = entry.get("lfs_sha256") or entry.get("blob_id")
+                if blob:
+                    out[blob] = int(entry.get("lfs_size") or entry.get("size") or 0)
+        return out
+
     def write_tree(self, commit: str, tree: dict[str, dict]) -> None:
         """Write the listing in ``huggingface_hub``'s own format (so ``snapshot_download`` skips the call)."""
         data = {"format_version": TREE_FORMAT_VERSION, "files": {p: tree[p] for p in sorted(tree)}}
