@@ -217,6 +217,9 @@ def test_pull_require_signature_from_the_local_hub(hub, tmp_path):
     assert json.loads(p.stdout)["commit"] == commit
     assert "signature verified" in p.stderr
     _ok(run_cli("where", "acme/signed"))
+    p = run_cli("sign", "acme/signed", "--key", str(priv))  # its model.sig links into the shared blob store
+    assert p.returncode == 2 and "not overwriting" in p.stderr, p.stderr
+    _ok(run_cli("verify", "acme/signed"))  # the blob is untouched
 
     for repo, why in [("acme/unsigned", "unsigned"), ("acme/tampered", "tampered"), ("acme/stranger", "untrusted")]:
         out = _refused(run_cli("pull", repo, "--require-signature", "--trust", str(trust)))
@@ -233,3 +236,28 @@ def test_pull_require_signature_from_the_local_hub(hub, tmp_path):
     # without a policy that allows it, an unsigned pull is refused before anything is kept
     relaxed = _trust(tmp_path, 'allow_unsigned = ["acme/unsigned"]\n')
     _ok(run_cli("pull", "acme/unsigned", "--require-signature", "--trust", str(relaxed)))
+
+
+def test_pull_require_signature_of_a_catalog_alias_fetches_the_signature_too(hub, tmp_path):
+    """Catalog entries fetch only their file patterns; the signature is asked for as well."""
+    priv, _ = _key(tmp_path, "team")
+    folder = tmp_path / "wikineural"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert"}')
+    (folder / "vocab.txt").write_text("[PAD]\n[UNK]\n")
+    (folder / "model.safetensors").write_bytes(weight_bytes(9_000, b"n"))
+    _ok(run_cli("pull", str(folder)))
+    _ok(run_cli("sign", str(folder), "--key", str(priv)))
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    hub.add_repo("Babelscape/wikineural-multilingual-ner", {**files, "pytorch_model.bin": b"not fetched"})
+    trust = _trust(tmp_path, '[[key]]\nname = "team"\npublic_key = "team.pub"\nmodels = ["Babelscape/*"]\n')
+    p = _ok(run_cli("pull", "wikineural", "--require-signature", "--trust", str(trust)))
+    assert "signature verified" in p.stderr and "key:team" in p.stderr
+    info = json.loads(_ok(run_cli("info", "wikineural", "--json")).stdout)
+    assert info["provenance"]["license_status"] == "restricts commercial use"  # cc-by-nc-sa-4.0
+    assert info["provenance"]["signature_file"] and info["provenance"]["gated"] is False
+    bom = json.loads(_ok(run_cli("sbom", "wikineural", "--trust", str(trust), "-o", "-")).stdout)
+    props = {x["name"]: x["value"] for x in bom["components"][0]["properties"]}
+    assert props["localmodels:signature"] == "verified" and props["localmodels:signer"] == "key:team"
+    assert props["localmodels:license_status"] == "restricts commercial use"
+    assert bom["components"][0]["licenses"][0]["license"]["id"] == "CC-BY-NC-SA-4.0"

@@ -33,6 +33,11 @@ def pull_signed(ref: str, policy: TrustPolicy, *, allow_patterns: Sequence[str] 
     names_before = {m.name for m in store.list_models()}
     allow = [*allow_patterns, SIGNATURE_NAME] if allow_patterns else None
     model = store.pull(ref, allow_patterns=allow, **pull_kwargs)
+    patterns = model.metadata.get("allow_patterns")
+    if signature is None and not (model.path / SIGNATURE_NAME).exists() and patterns \
+            and SIGNATURE_NAME not in patterns:
+        # fetched through the catalog's file patterns: ask for the signature too (the files are cached)
+        model = store.pull(ref, allow_patterns=[*patterns, SIGNATURE_NAME], **pull_kwargs)
     try:
         check = check_signature(model, policy, signature=signature)
     except LocalModelsError:

@@ -269,6 +269,9 @@ def sign_model(model: LocalModel, *, private_key: str | Path, output: str | Path
     from model_signing import hashing, signing
 
     out = Path(output) if output else model.path / SIGNATURE_NAME
+    if out.is_symlink():  # a Hub snapshot's model.sig links to a shared, content-addressed blob
+        raise UsageError(f"{out} is a file the model came with (a link into the cache); not overwriting it",
+                         hint=f"write your signature elsewhere: localmodels sign {model.ref} --key K -o model.sig")
     inside = _relative(out, model.path)
     ignored = [inside] if inside else []
     cfg = signing.Config()
