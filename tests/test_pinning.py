@@ -18,6 +18,7 @@ import localmodels as lm
 from transformers import AutoModel
 from huggingface_hub import hf_hub_download, snapshot_download
 from sentence_transformers import SentenceTransformer
+from transformers import pipeline
 
 REV = "{SHA}"
 model = AutoModel.from_pretrained("bert-base-uncased", revision="{SHA}")
@@ -27,6 +28,7 @@ snap = snapshot_download(repo_id="acme/tiny", revision="{SHA}")
 local = AutoModel.from_pretrained("./my-finetuned-model")
 vecs = lm.embed(["hi"], model="acme/tiny@{SHA}")
 ents = lm.ner("x", model="./folder")
+ner = pipeline("ner", model="dslim/bert-base-NER", revision=REV)
 '''
 
 UNPINNED = f'''\
@@ -43,6 +45,7 @@ def load(name):
 
 vecs = models.embed(["hi"], model="minilm")
 more = embed(["hi"], model="acme/tiny@{SHA[:7]}")
+default = pipeline("sentiment-analysis")
 '''
 
 
@@ -63,11 +66,12 @@ def test_scan_finds_unpinned_calls_with_their_lines(tmp_path):
         ("bad.py", 8, "from_pretrained(...)"),
         ("bad.py", 12, "embed(model='minilm')"),
         ("bad.py", 13, f"embed(model='acme/tiny@{SHA[:7]}')"),
+        ("bad.py", 14, "pipeline(...)"),
     ], findings
     reasons = {f.line: f.reason for f in findings}
     assert "branch or tag" in reasons[8] and "short sha" in reasons[13]
     # a manifest name the lock pins is pinned
-    assert [f.line for f in scan_paths([proj / "src"], pinned={"minilm"})] == [7, 8, 13]
+    assert [f.line for f in scan_paths([proj / "src"], pinned={"minilm"})] == [7, 8, 13, 14]
 
 
 def test_check_strict_scan_exit_codes_and_file_line(tmp_path):
@@ -80,12 +84,12 @@ def test_check_strict_scan_exit_codes_and_file_line(tmp_path):
     p = run_cli("check", "--strict", "--scan", "src", cwd=proj)
     assert p.returncode == 1, p.stdout + p.stderr
     assert "Traceback" not in p.stderr
-    for line in (7, 8, 12, 13):
+    for line in (7, 8, 12, 13, 14):
         assert f"src/bad.py:{line}: " in p.stderr, p.stderr
-    assert "ok.py" not in p.stderr and "4 model use(s) without a commit pin" in p.stderr
+    assert "ok.py" not in p.stderr and "5 model use(s) without a commit pin" in p.stderr
     p = run_cli("check", "--strict", "--scan", "src", "--json", cwd=proj)
     data = json.loads(p.stdout)
-    assert p.returncode == 1 and len(data["unpinned"]) == 4
+    assert p.returncode == 1 and len(data["unpinned"]) == 5
 
 
 def test_check_strict_manifest_needs_a_commit_per_model(hub, tmp_path):

@@ -5,8 +5,9 @@
 
 The code scan reads Python files with ``ast`` (nothing is imported or run) and reports, with
 file and line, calls that download a model by name without a commit pin:
-``*.from_pretrained(...)``, ``SentenceTransformer(...)``, ``hf_hub_download(...)``,
-``snapshot_download(...)`` without ``revision=`` (a literal revision must be a 40-hex commit), and
+``*.from_pretrained(...)``, ``SentenceTransformer(...)``, ``CrossEncoder(...)``, ``pipeline(...)``,
+``hf_hub_download(...)``, ``snapshot_download(...)`` without ``revision=`` (a literal revision must be
+a 40-hex commit), and
 ``localmodels`` calls (``lm.embed(..., model=...)``) whose model is neither ``name@<commit>``
 nor a name the lock pins. Local paths (``./model``, ``/abs``) are not downloads and pass.
 """
@@ -34,6 +35,7 @@ _HF_CALLS = {
     "CrossEncoder": (0, "model_name_or_path"),
     "hf_hub_download": (0, "repo_id"),
     "snapshot_download": (0, "repo_id"),
+    "pipeline": (1, "model"),  # transformers.pipeline(task, model=...): no model means a default download
 }
 
 
