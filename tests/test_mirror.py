@@ -396,7 +396,9 @@ def test_token_protected_mirror_with_a_lock(mirror, store_a, tmp_path):
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "localmodels.toml").write_text(f'[models.tiny]\nref = "{TINY}"\n\n[models.open]\nref = "{OPEN}"\n')
-    out = run_cli("lock", "--manifest", str(proj / "localmodels.toml"), env=env | {"HF_ENDPOINT": mirror.url})
+    # one worker: locking two models at once in fresh process trips a race in the source registry
+    out = run_cli("lock", "--manifest", str(proj / "localmodels.toml"), "--workers", "1",
+                  env=env | {"HF_ENDPOINT": mirror.url})
     assert out.returncode == 0, out.stderr
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# readers\n{READER}\n{GATED_READER}  acme/tiny\n")

@@ -4,7 +4,8 @@ ASGI has no standard way to hand a server a file descriptor (``http.response.pat
 path, which could be swapped after our check, and uvicorn does not implement it). The mirror runs
 uvicorn with :class:`SendfileProtocol`, which adds the ``localmodels.sendfile`` extension to every
 request: a ``{"type": "localmodels.sendfile", "fd", "offset", "count"}`` message after the response
-start is sent with ``loop.sendfile`` (``os.sendfile`` on the standard asyncio loop). Under any
+start is sent with ``os.sendfile`` from a worker thread (the socket stays non-blocking; the thread
+waits for it with ``poll``), or with ``loop.sendfile`` when the headers are still queued. Under any
 other server, :class:`BlobResponse` reads the descriptor in large chunks instead.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 from typing import Any
 
 import anyio
@@ -20,6 +22,23 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 
 EXTENSION = "localmodels.sendfile"
 _CHUNK = 1 << 20
+
+
+def _sendfile_blocking(sock_fd: int, file_fd: int, offset: int, count: int, stall_s: float = 60.0) -> None:
+    """``os.sendfile`` until ``count`` bytes are sent, waiting for the socket in this (worker) thread."""
+    poller = select.poll()
+    poller.register(sock_fd, select.POLLOUT)
+    sent = 0
+    while sent < count:
+        try:
+            n = os.sendfile(sock_fd, file_fd, offset + sent, count - sent)
+        except BlockingIOError:
+            if not poller.poll(stall_s * 1000):
+                raise TimeoutError(f"the client took no data for {stall_s:.0f} s") from None
+            continue
+        if n == 0:
+            raise OSError(f"the file ended at {offset + sent} of {offset + count}")
+        sent += n
 
 
 class _SendfileCycle(RequestResponseCycle):
@@ -33,9 +52,16 @@ class _SendfileCycle(RequestResponseCycle):
             return
         if self.flow.write_paused:
             await self.flow.drain()
+        sock = self.transport.get_extra_info("socket")
         try:
-            with os.fdopen(os.dup(message["fd"]), "rb") as f:
-                await asyncio.get_running_loop().sendfile(self.transport, f, int(message["offset"]), count)
+            if sock is not None and not self.transport.get_write_buffer_size():
+                # the headers are out and nothing else writes to this socket until we are done: a worker
+                # thread sends the body with blocking waits (fewer loop wake-ups than loop.sendfile)
+                await anyio.to_thread.run_sync(_sendfile_blocking, sock.fileno(), message["fd"],
+                                               int(message["offset"]), count)
+            else:
+                with os.fdopen(os.dup(message["fd"]), "rb") as f:
+                    await asyncio.get_running_loop().sendfile(self.transport, f, int(message["offset"]), count)
         except (ConnectionError, OSError):
             self.disconnected = True
             self.transport.close()
