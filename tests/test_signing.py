@@ -261,3 +261,23 @@ def test_pull_require_signature_of_a_catalog_alias_fetches_the_signature_too(hub
     assert props["localmodels:signature"] == "verified" and props["localmodels:signer"] == "key:team"
     assert props["localmodels:license_status"] == "restricts commercial use"
     assert bom["components"][0]["licenses"][0]["license"]["id"] == "CC-BY-NC-SA-4.0"
+
+
+def test_policy_errors_point_at_the_table_entry_and_globs_match_every_name(tmp_path):
+    from localmodels.errors import ManifestError
+    from localmodels.store.provenance.policy import load_policy, matches_any
+
+    _key(tmp_path, "k")
+    text = ('[[key]]\npublic_key = "k.pub"\nmodels = ["*"]\n\n[[key]]\nname = "x"\npublic_key = "k.pub"\n'
+            'models = []\n')
+    with pytest.raises(ManifestError) as e:
+        load_policy(_trust(tmp_path, text))
+    assert e.value.line == 8 and "key[1].models" in e.value.message
+    with pytest.raises(ManifestError) as e:
+        load_policy(_trust(tmp_path, 'allow_unsigned = "yes"\n'))
+    assert e.value.line == 1
+    policy = load_policy(_trust(tmp_path, 'allow_unsigned = ["internal/*"]\n[[key]]\npublic_key = "k.pub"\n'
+                                          'models = ["Acme/*", "minilm"]\n'))
+    assert policy.unsigned_allowed(["internal/tool"]) and not policy.unsigned_allowed(["acme/x"])
+    assert [k.name for k in policy.keys_for(["sentence-transformers/all-MiniLM-L6-v2", "minilm"])] == ["k"]
+    assert matches_any(["acme/tiny"], ["ACME/*"]) and not matches_any(["other/tiny"], ["acme/*"])

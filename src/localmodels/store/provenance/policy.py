@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,8 +102,10 @@ def parse_policy(text: str, *, path: Path) -> TrustPolicy:
     data = load_toml(text, path=path, what=" in trust policy", hint=_HINT)
     loc = TomlLocator(text)
 
-    def fail(msg: str, key: tuple[str, ...] = ()) -> ManifestError:
-        return ManifestError(msg, path=str(path), line=loc.line_of(key) if key else None, hint=_HINT)
+    def fail(msg: str, key: tuple[str, ...] = (), index: int | None = None) -> ManifestError:
+        line = _array_line(text, key[0], index, key[1] if len(key) > 1 else None) if index is not None \
+            else (loc.line_of(key) if key else None)
+        return ManifestError(msg, path=str(path), line=line, hint=_HINT)
 
     unknown = sorted(set(data) - {"allow_unsigned", "key", "identity"})
     if unknown:
@@ -119,9 +122,9 @@ def parse_policy(text: str, *, path: Path) -> TrustPolicy:
         fields = _fields(table, "key", i, {"name", "public_key", "models"}, {"public_key", "models"}, fail)
         key_path = base / str(fields["public_key"])
         if not key_path.is_file():
-            raise fail(f"key[{i}]: public key file {key_path} does not exist", ("key", "public_key"))
+            raise fail(f"key[{i}]: public key file {key_path} does not exist", ("key", "public_key"), i)
         policy.keys.append(KeyRule(str(fields.get("name") or key_path.stem), key_path,
-                                   _globs(fields["models"], f"key[{i}].models", fail)))
+                                   _globs(fields["models"], "key", i, fail)))
     for i, table in enumerate(_tables(data, "identity", fail)):
         fields = _fields(table, "identity", i, {"name", "certificate_chain", "subject", "models"},
                          {"certificate_chain", "subject", "models"}, fail)
@@ -129,16 +132,16 @@ def parse_policy(text: str, *, path: Path) -> TrustPolicy:
         chain = [chain] if isinstance(chain, str) else chain
         if not isinstance(chain, list) or not chain or not all(isinstance(c, str) for c in chain):
             raise fail(f"identity[{i}].certificate_chain must be a list of PEM files",
-                       ("identity", "certificate_chain"))
+                       ("identity", "certificate_chain"), i)
         paths = tuple(base / c for c in chain)
         for p in paths:
             if not p.is_file():
-                raise fail(f"identity[{i}]: certificate file {p} does not exist", ("identity", "certificate_chain"))
+                raise fail(f"identity[{i}]: certificate file {p} does not exist", ("identity", "certificate_chain"), i)
         if not isinstance(fields["subject"], str) or not fields["subject"]:
-            raise fail(f"identity[{i}].subject must be a non-empty string", ("identity", "subject"))
+            raise fail(f"identity[{i}].subject must be a non-empty string", ("identity", "subject"), i)
         policy.identities.append(IdentityRule(str(fields.get("name") or fields["subject"]), paths,
                                               fields["subject"],
-                                              _globs(fields["models"], f"identity[{i}].models", fail)))
+                                              _globs(fields["models"], "identity", i, fail)))
     return policy
 
 
@@ -152,15 +155,32 @@ def _tables(data: dict[str, Any], name: str, fail) -> list[dict[str, Any]]:
 def _fields(table: dict[str, Any], kind: str, i: int, known: set[str], required: set[str], fail) -> dict[str, Any]:
     extra = sorted(set(table) - known)
     if extra:
-        raise fail(f"{kind}[{i}]: unknown key {extra[0]!r} (known: {', '.join(sorted(known))})", (kind, extra[0]))
+        raise fail(f"{kind}[{i}]: unknown key {extra[0]!r} (known: {', '.join(sorted(known))})", (kind, extra[0]),
+                   i)
     missing = sorted(required - set(table))
     if missing:
-        raise fail(f"{kind}[{i}]: missing {missing[0]!r}", (kind,))
+        raise fail(f"{kind}[{i}]: missing {missing[0]!r}", (kind,), i)
     return table
 
 
-def _globs(value: Any, where: str, fail) -> tuple[str, ...]:
+def _globs(value: Any, kind: str, i: int, fail) -> tuple[str, ...]:
     value = [value] if isinstance(value, str) else value
     if not isinstance(value, list) or not value or not all(isinstance(g, str) and g for g in value):
-        raise fail(f"{where} must be a non-empty list of model globs, e.g. [\"acme/*\"]")
+        raise fail(f"{kind}[{i}].models must be a non-empty list of model globs, e.g. [\"acme/*\"]",
+                   (kind, "models"), i)
     return tuple(value)
+
+
+def _array_line(text: str, table: str, index: int, key: str | None) -> int | None:
+    """The line of ``key`` in the ``index``-th ``[[table]]`` (or of that table's header)."""
+    lines = text.splitlines()
+    headers = [n for n, line in enumerate(lines, 1) if line.strip() == f"[[{table}]]"]
+    if index >= len(headers):
+        return None
+    start = headers[index]
+    end = next((n for n in range(start + 1, len(lines) + 1) if lines[n - 1].lstrip().startswith("[")),
+               len(lines) + 1)
+    for n in range(start + 1, end):
+        if key and re.match(rf"\s*{re.escape(key)}\s*=", lines[n - 1]):
+            return n
+    return start
