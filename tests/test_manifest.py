@@ -51,7 +51,8 @@ def test_find_manifest_walks_up(tmp_path):
 @pytest.mark.parametrize(
     "text, line, words",
     [
-        ("[models.minilm]\nrequired = true\nrevison = 'main'\n", 3, ["unknown key", "models.minilm.revison", "revision"]),
+        ("[models.minilm]\nrequired = true\nrevison = 'main'\n", 3,
+         ["unknown key", "models.minilm.revison", "revision"]),
         ("version = 1\nverson = 2\n", 2, ["unknown key", "verson"]),
         ("[models.a]\nref = 'acme/x'\n\n[models.b]\nref = 'not a ref!'\n", 5, ["models.b.ref", "not a ref!"]),
         ("[models.a]\nref = 'org//x'\n", 2, ["models.a.ref"]),

@@ -284,7 +284,9 @@ def test_pickle_weights_need_the_manifest_opt_in(online, tmp_path, monkeypatch):
 
 def test_workers_bound_concurrency(monkeypatch, tmp_path):
     """In-process: at most N pulls run at once, and every model is attempted."""
+    from localmodels.errors import NotInStoreError
     from localmodels.store import sync as sync_mod
+    from localmodels.store import sync_apply
     from localmodels.store.lockfile import Lock, LockedFile, LockedModel
 
     running, peak, lock = [0], [0], threading.Lock()
@@ -298,9 +300,9 @@ def test_workers_bound_concurrency(monkeypatch, tmp_path):
         time.sleep(0.05)
         with lock:
             running[0] -= 1
-        raise sync_mod.NotInStoreError(ref)  # nothing lands: every model reports failed
+        raise NotInStoreError(ref)  # nothing lands: every model reports failed
 
-    monkeypatch.setattr(sync_mod, "_store_pull", fake_pull)
+    monkeypatch.setattr(sync_apply, "_store_pull", fake_pull)
     f = [LockedFile(path="a.json", size=1, sha256="0" * 64)]
     models = [LockedModel(name=f"m{i}", ref=f"acme/m{i}", source="hub", resolved="hub:x", repo_id=f"acme/m{i}",
                           commit=f"{i:040d}", file=f) for i in range(7)]
@@ -312,9 +314,10 @@ def test_workers_bound_concurrency(monkeypatch, tmp_path):
 def test_with_retries_backs_off_and_stops_on_permanent_errors(monkeypatch):
     from localmodels.errors import AccessError, NetworkError
     from localmodels.store import sync as sync_mod
+    from localmodels.store import sync_apply
 
     sleeps: list[float] = []
-    monkeypatch.setattr(sync_mod.time, "sleep", sleeps.append)
+    monkeypatch.setattr(sync_apply.time, "sleep", sleeps.append)
     outcomes = [NetworkError("down"), NetworkError("down"), "ok"]
 
     def flaky():
@@ -340,8 +343,7 @@ def test_with_retries_backs_off_and_stops_on_permanent_errors(monkeypatch):
 def test_sync_of_a_fresh_machine_hashes_each_file_once(online, tmp_path, monkeypatch):
     """The store's pull already checked every file's sha256; sync compares those digests with the
     lock instead of reading every file again (a corrupt file is still caught: see the test above)."""
-    from localmodels.sources import _files, hub as hub_source
-    from localmodels.store import sync as sync_mod
+    from localmodels.sources import _files
 
     a, ca, b, cb = _repos(online)
     proj = _project(tmp_path, a, b)
@@ -354,8 +356,7 @@ def test_sync_of_a_fresh_machine_hashes_each_file_once(online, tmp_path, monkeyp
         hashed.append(os.path.realpath(path))
         return real(path)
 
-    monkeypatch.setattr(sync_mod, "sha256_file", counting)
-    monkeypatch.setattr(hub_source, "sha256_file", counting)
+    monkeypatch.setattr(_files, "sha256_file", counting)  # the one verify flow hashes here: pull's and sync's
     result = _api_sync(proj, backoff=0.01)
     assert {n: r.status for n, r in result.items()} == {"tiny": "fetched", "extra": "fetched"}
     assert hashed and len(hashed) == len(set(hashed)), hashed  # no file read twice

@@ -211,7 +211,7 @@ def parse_manifest(text: str, *, path: str | Path = MANIFEST_NAME) -> Manifest:
     return Manifest(path=path, models=models)
 
 
-def _to_manifest_error(e: ValidationError, prefix: tuple[str, ...], locator: "TomlLocator",
+def _to_manifest_error(e: ValidationError, prefix: tuple[str, ...], locator: TomlLocator,
                        path: Path) -> ManifestError:
     err = e.errors()[0]
     loc = tuple(str(p) for p in err["loc"] if not isinstance(p, int))
