@@ -227,3 +227,21 @@ def test_export_writes_sha256sums_that_sha256sum_checks(hub, tmp_path):
     _ok(run_cli("rm", "acme/tiny", "-y"))
     _ok(run_cli("import", str(bundle)))  # the extra member does not upset import
     assert _tree(Path(_materialize("acme/tiny", "--dir", str(tmp_path / "m"))[0]["folder"])) == files
+
+
+def test_a_tampered_marker_cannot_reach_outside_the_folder(tmp_path):
+    src = tmp_path / "m"
+    src.mkdir()
+    (src / "config.json").write_text("{}")
+    _ok(run_cli("pull", str(src)))
+    _materialize(str(src), "--dir", str(tmp_path / "models"))
+    victim = tmp_path / "models" / "victim.txt"
+    victim.write_text("keep me")
+    marker_path = tmp_path / "models" / "m" / ".localmodels.json"
+    marker = json.loads(marker_path.read_text())
+    marker["files"].append({"path": "../victim.txt", "size": 7, "sha256": "0" * 64})
+    marker_path.write_text(json.dumps(marker))
+    r = run_cli("verify", "--dir", str(tmp_path / "models" / "m"), "--repair")
+    assert "Traceback" not in r.stderr
+    out = _materialize(str(src), "--dir", str(tmp_path / "models"))
+    assert out[0]["removed"] == [] and victim.read_text() == "keep me"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotInStoreError, UsageError
+from ..sources._files import is_safe_relpath
 from . import checksums, permissions
 from .materialize import MARKER, materialize, read_marker, wanted_from_ref
 
@@ -53,7 +54,8 @@ def check_folder(folder: str | Path) -> FolderCheck:
     if marker is None:
         raise UsageError(f"{folder} is not a folder made by localmodels materialize (no {MARKER})",
                          hint="make it with: localmodels materialize REF --dir PARENT")
-    files = {f["path"]: f for f in marker.get("files", [])}
+    files = {f["path"]: f for f in marker.get("files", [])
+             if isinstance(f, dict) and is_safe_relpath(str(f.get("path")))}
     check = FolderCheck(folder, str(marker.get("name")), len(files))
     for rel, f in sorted(files.items()):
         p = folder / rel
@@ -111,7 +113,7 @@ def repair_folder(folder: str | Path, *, group: str | None = None) -> FolderChec
         w.ref = str(marker.get("ref") or w.ref)
         for f in before.problems:
             p = folder / f.path
-            if f.problem in ("corrupt", "extra") and (os.path.lexists(p) and not p.is_dir()):
+            if f.problem in ("corrupt", "extra") and is_safe_relpath(f.path) and os.path.lexists(p) and not p.is_dir():
                 p.unlink()
         materialize(w, folder.parent, mode=str(marker.get("mode") or "link"), group=group)
     if before.warnings:

@@ -297,7 +297,8 @@ def materialize(w: Wanted, dest_dir: str | Path, *, mode: str = "link", group: s
                             "mtime_ns": st.st_mtime_ns})
             result.size += f.size
         wanted = {f.path for f in w.files}
-        result.removed = sorted(p for p in old if p not in wanted and p not in (MARKER, checksums.SUMS_NAME))
+        result.removed = sorted(p for p in old if p not in wanted and p not in (MARKER, checksums.SUMS_NAME)
+                                and is_safe_relpath(p))  # a tampered marker cannot reach outside the folder
         _remove_left(folder, result.removed)
         checksums.write(folder, [(f.path, f.sha256) for f in w.files], mode=m.file)
         data = {"format": MARKER_FORMAT, "version": 1, "name": w.name, "ref": w.ref, "resolve": w.resolve_ref,
