@@ -17,13 +17,12 @@ localmodels installed, so localmodels itself is imported only when the fixture i
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-_STRICT_ENV = "LOCALMODELS_STRICT"
 _MISSING_KEY = pytest.StashKey[list]()
 
 
@@ -40,8 +39,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _strict(config: pytest.Config) -> bool:
-    env = os.environ.get(_STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-    return bool(config.getoption("localmodels_strict", default=False)) or env
+    from localmodels import config as settings
+
+    return bool(config.getoption("localmodels_strict", default=False)) or settings.strict()
 
 
 def _project_ref(name: str, rootpath: Path) -> tuple[str, str]:
