@@ -7,12 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
-
 from conftest import run_cli
 from hub_server import hub, hub_session, weight_bytes  # noqa: F401  (fixtures)
-
-pytest.importorskip("cyclonedx", reason="the provenance extra: pip install 'localmodels[provenance]'")
 
 
 def _ok(p):

@@ -17,8 +17,6 @@ from cryptography.x509.oid import NameOID
 from conftest import run_cli
 from hub_server import hub, hub_session, weight_bytes  # noqa: F401  (fixtures)
 
-pytest.importorskip("model_signing", reason="the provenance extra: pip install 'localmodels[provenance]'")
-
 
 def _key(folder: Path, name: str) -> tuple[Path, Path]:
     """A fresh P-256 key pair written as PEM: (private, public)."""
