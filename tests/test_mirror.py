@@ -313,82 +313,95 @@ def test_unknown_repo_revision_and_file_give_the_hub_errors(mirror, tmp_path):
         assert (status, headers.get("x-error-code")) == (404, code), path
 
 
-def test_tampered_blob_is_refused_and_listed(upstream, tmp_path):
-    env = _machine(tmp_path / "d")
-    _python(f'from localmodels import store; store.pull("{TINY}"); print("{{}}")', env | upstream.env())
-    m = Mirror(env)
-    try:
-        path = f"/{TINY}/resolve/main/model.safetensors"
-        assert mirror_ok(m, path)
-        blob = [b for b in (tmp_path / "d" / "hf" / "hub" / "models--acme--tiny" / "blobs").iterdir()
-                if b.stat().st_size == len(WEIGHTS)][0]
-        with open(blob, "r+b") as f:  # same size, a few bytes flipped
-            f.seek(1000)
-            f.write(bytes(b ^ 0xFF for b in WEIGHTS[1000:1016]))
-        client = tmp_path / "victim"
-        got = _python(f"""
-            import json
-            from huggingface_hub import hf_hub_download
-            try:
-                hf_hub_download("{TINY}", "model.safetensors")
-                print(json.dumps({{"error": None}}))
-            except Exception as e:
-                status = getattr(getattr(e, "response", None), "status_code", None)
-                print(json.dumps({{"error": type(e).__name__, "status": status}}))
-        """, m.client(client))
-        assert got == {"error": "HfHubHTTPError", "status": 503}
-        assert not [p for p in (client / "hf").rglob("*") if p.is_file() and p.stat().st_size == len(WEIGHTS)]
-        status, _, body = m.get(path)
-        assert status == 503 and WEIGHTS[:100] not in body
-        assert m.get(path, method="HEAD")[0] == 503  # known bad now: not even the metadata
-        assert m.get(f"/{TINY}/resolve/main/config.json")[0] == 200  # the good files still go
-        out = run_cli("mirror", "status", "--url", m.url, "--json", env=env)
-        doc = json.loads(out.stdout)
-        assert [(c["repo_id"], c["path"]) for c in doc["corrupt"]] == [(TINY, "model.safetensors")]
-    finally:
-        m.stop()
+@pytest.fixture(scope="module")
+def through(upstream, tmp_path_factory):
+    """Machine E: an empty store, pulling through from the Hub test server with a token that may
+    read its gated repos."""
+    home = tmp_path_factory.mktemp("machine-e")
+    m = Mirror(_machine(home) | {"HF_TOKEN": "hf_good"}, "--upstream", upstream.url)
+    m.home = home
+    yield m
+    m.stop()
 
 
-def mirror_ok(m: Mirror, path: str) -> bool:
-    status, _, body = m.get(path)
-    return status == 200 and hashlib.sha256(body).hexdigest() == hashlib.sha256(WEIGHTS).hexdigest()
-
-
-def test_pull_through_fetches_each_file_once_for_ten_clients(upstream, tmp_path):
+def test_pull_through_fetches_each_file_once_for_ten_clients(upstream, through, tmp_path):
     repo = "acme/through"
     files = {"config.json": '{"a": 1}', "model.safetensors": weight_bytes(2_000_000, b"through"),
              "sub/merges.txt": "x y\n"}
     upstream.add_repo(repo, files)
     upstream.add_repo("acme/gated", {"config.json": "{}"}, gated=True)
-    upstream.clear_log()
-    m = Mirror(_machine(tmp_path / "e") | {"HF_TOKEN": "hf_good"}, "--upstream", upstream.url)
-    try:
-        got = _python(f"""
-            import hashlib, json
-            from concurrent.futures import ThreadPoolExecutor
-            from pathlib import Path
-            from huggingface_hub import hf_hub_download, snapshot_download
-            def one(i):
-                folder = Path(snapshot_download("{repo}", cache_dir=f"{tmp_path}/clients/{{i}}"))
-                return {{p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                         for p in folder.rglob("*") if p.is_file()}}
-            with ThreadPoolExecutor(10) as pool:
-                results = list(pool.map(one, range(10)))
-            try:
-                hf_hub_download("acme/gated", "config.json", cache_dir=f"{tmp_path}/clients/g")
-                gated = None
-            except Exception as e:
-                gated = type(e).__name__
-            print(json.dumps({{"results": results, "gated": gated}}))
-        """, m.client(tmp_path / "clients"))
-        want = {p: hashlib.sha256(d.encode() if isinstance(d, str) else d).hexdigest() for p, d in files.items()}
-        assert got["results"] == [want] * 10
-        for p in files:
-            assert len(upstream.requests("GET", rf"^/{repo}/resolve/[^/]+/{p}$")) == 1, p
-        # fetched with the mirror's token, a gated repo stays gated here: no token, no files
-        assert got["gated"] == "GatedRepoError"
-    finally:
-        m.stop()
+    got = _python(f"""
+        import hashlib, json
+        from concurrent.futures import ThreadPoolExecutor
+        from pathlib import Path
+        from huggingface_hub import hf_hub_download, snapshot_download
+        def one(i):
+            folder = Path(snapshot_download("{repo}", cache_dir=f"{tmp_path}/clients/{{i}}"))
+            return {{p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                     for p in folder.rglob("*") if p.is_file()}}
+        with ThreadPoolExecutor(10) as pool:
+            results = list(pool.map(one, range(10)))
+        try:
+            hf_hub_download("acme/gated", "config.json", cache_dir=f"{tmp_path}/clients/g")
+            gated = None
+        except Exception as e:
+            gated = type(e).__name__
+        print(json.dumps({{"results": results, "gated": gated}}))
+    """, through.client(tmp_path / "clients"))
+    want = {p: hashlib.sha256(d.encode() if isinstance(d, str) else d).hexdigest() for p, d in files.items()}
+    assert got["results"] == [want] * 10
+    for p in files:
+        assert len(upstream.requests("GET", rf"^/{repo}/resolve/[^/]+/{p}$")) == 1, p
+    # fetched with the mirror's token, a gated repo stays gated here: no token, no files
+    assert got["gated"] == "GatedRepoError"
+
+
+def test_tampered_blob_is_refused_and_listed(upstream, through, tmp_path):
+    repo = "acme/victim"
+    weights = weight_bytes(1_500_000, b"victim")
+    upstream.add_repo(repo, {"config.json": "{}", "model.safetensors": weights})
+    path = f"/{repo}/resolve/main/model.safetensors"
+    status, _, body = through.get(path)  # pulled through, verified, served
+    assert status == 200 and body == weights
+    [blob] = [p for p in (through.home / "hf").rglob("*") if p.is_file() and not p.is_symlink()
+              and p.stat().st_size == len(weights)]
+    with open(blob, "r+b") as f:  # same size, a few bytes flipped, in place
+        f.seek(1000)
+        f.write(bytes(b ^ 0xFF for b in weights[1000:1016]))
+    client = tmp_path / "victim"
+    got = _python(f"""
+        import json
+        from huggingface_hub import hf_hub_download
+        try:
+            hf_hub_download("{repo}", "model.safetensors")
+            print(json.dumps({{"error": None}}))
+        except Exception as e:
+            status = getattr(getattr(e, "response", None), "status_code", None)
+            print(json.dumps({{"error": type(e).__name__, "status": status}}))
+    """, through.client(client))
+    assert got == {"error": "HfHubHTTPError", "status": 503}
+    assert not [p for p in (client / "hf").rglob("*") if p.is_file() and p.stat().st_size == len(weights)]
+    status, _, body = through.get(path)
+    assert status == 503 and weights[:100] not in body
+    assert through.get(path, method="HEAD")[0] == 503  # known bad now: not even the metadata
+    assert through.get(f"/{repo}/resolve/main/config.json")[0] == 200  # the good files still go
+    out = run_cli("mirror", "status", "--url", through.url, "--json", env=through.env)
+    doc = json.loads(out.stdout)
+    assert [(c["repo_id"], c["path"]) for c in doc["corrupt"]] == [(repo, "model.safetensors")]
+    assert len(upstream.requests("GET", rf"^/{repo}/resolve/[^/]+/model.safetensors$")) == 1  # not re-fetched
+
+
+def test_a_hundred_concurrent_downloads(mirror, store_a):
+    want = store_a[1][TINY]["files"]["model.safetensors"]
+
+    def one(_i: int) -> str:
+        _head, body = _raw_get(mirror.port, f"/{TINY}/resolve/main/model.safetensors")
+        return hashlib.sha256(body).hexdigest()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(100) as pool:
+        assert list(pool.map(one, range(100))) == [want] * 100
 
 
 def test_token_protected_mirror_with_a_lock(mirror, store_a, tmp_path):
