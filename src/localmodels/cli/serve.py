@@ -27,6 +27,7 @@ def serve_cmd(
     max_tokens: int = typer.Option(2048, "--max-tokens", min=1, help="Largest max_tokens a client may ask."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds before a request gets 504."),
     log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info, debug."),
+    no_ui: bool = typer.Option(False, "--no-ui", help="Do not serve the web dashboard at /."),
 ) -> None:
     """Serve /v1/embeddings, /v1/chat/completions, /v1/completions, /v1/rerank, /v1/ner, /v1/classify."""
     import logging
@@ -38,7 +39,7 @@ def serve_cmd(
     settings = ServerSettings(
         host=host, port=port, models=parse_models(models), api_key=api_key_from_env(api_key_env),
         keep_alive_s=keep_alive, batching=not no_batching, max_batch=max_batch, batch_wait_ms=batch_wait_ms,
-        workers=workers,
+        workers=workers, ui=not no_ui,
         limits=Limits(max_body_bytes=int(max_body_mb * 1024 * 1024), max_inputs=max_inputs,
                       max_input_chars=max_input_chars, max_tokens=max_tokens, request_timeout_s=timeout),
     )

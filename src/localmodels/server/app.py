@@ -89,6 +89,11 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    from .dashboard import install as install_dashboard
+    from .ollama import install as install_ollama
+
+    install_ollama(app)  # Ollama's /api/*; its error shaping goes outermost
+    install_dashboard(app, enabled=settings.ui)
     return app
 
 

@@ -39,6 +39,7 @@ class ServerSettings:
     # Models whose embeddings may be truncated (Matryoshka-trained), beyond the built-in list.
     matryoshka: frozenset[str] = frozenset()
     log_bodies: bool = False  # never on by default: bodies may hold private text
+    ui: bool = True  # the web dashboard at / (--no-ui turns it off)
 
     @property
     def is_loopback(self) -> bool:

@@ -1,0 +1,126 @@
+"""What the dashboard shows, gathered from the store's public API, the loaded-model cache and metrics."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ... import store
+from ...runtimes.cache import available_memory, loaded_models
+from ..state import ServerState
+
+# Which list a model's row goes in: what the store serves (recorded, or used in place from an installed
+# package), and what other tools left on this machine that we have not verified.
+STORE_GROUPS = {"ok": "store", "incomplete": "store", "installed": "store", "cached": "hf-cache"}
+GROUP_TITLES = {"hf-cache": "Hugging Face cache: downloaded by other tools, not verified by us yet"}
+PLAYGROUND_TASKS = {"embed": ("embedding",), "ner": ("ner", "token-classification", "span-ner"),
+                    "classify": ("embedding", "zero-shot", "nli", "classification"),
+                    "chat": ("generation", "chat")}
+
+
+@dataclass
+class ModelRow:
+    name: str
+    source: str
+    size: int
+    license: str
+    status: str
+    last_used: str
+    task: str
+    group: str
+    served_by: str = ""
+
+
+@dataclass
+class Snapshot:
+    version: str
+    uptime_s: float
+    rows: list[ModelRow]
+    disk: dict[str, Any]
+    loaded: list[dict[str, Any]]
+    rss: int
+    available: int
+    requests: list[dict[str, Any]]
+    playground: dict[str, list[str]] = field(default_factory=dict)
+    auth: bool = False
+
+
+def _task(entry_task: str | None, path: str) -> str:
+    if entry_task:
+        return entry_task
+    return "generation" if path.endswith(".gguf") else ""
+
+
+def model_rows() -> list[ModelRow]:
+    from ...registry import find_entry
+
+    rows = []
+    for st in store.list_models():
+        entry = None
+        for candidate in (st.ref, st.name, *(st.aliases or [])):
+            if candidate:
+                entry = find_entry(candidate)
+                if entry:
+                    break
+        name = st.ref or (st.aliases[0] if st.aliases else st.name)
+        rows.append(ModelRow(
+            name=name, source=st.source, size=int(st.size or 0), license=st.license or (entry.license if entry else "")
+            or "", status=st.status, last_used=st.last_used or st.pulled_at or "", task=_task(
+                entry.task if entry else None, st.path), group=STORE_GROUPS.get(st.status, "store"),
+            served_by=st.served_by))
+    rows.sort(key=lambda r: (r.group, r.name))
+    return rows
+
+
+def request_metrics(state: ServerState) -> list[dict[str, Any]]:
+    """Per endpoint: requests, errors, mean latency (from the server's Prometheus counters)."""
+    m = state.metrics
+    with m._lock:  # noqa: SLF001 - a consistent copy of the counters
+        counts = dict(m.requests)
+        latency = {ep: (h.total, h.n) for ep, h in m.latency.items()}
+    per: dict[str, dict[str, Any]] = {}
+    for (ep, _method, status), n in counts.items():
+        row = per.setdefault(ep, {"endpoint": ep, "requests": 0, "errors": 0})
+        row["requests"] += n
+        if status >= 400:
+            row["errors"] += n
+    for ep, row in per.items():
+        total, n = latency.get(ep, (0.0, 0))
+        row["mean_ms"] = 1000 * total / n if n else 0.0
+    return sorted(per.values(), key=lambda r: -r["requests"])
+
+
+def loaded() -> list[dict[str, Any]]:
+    now = time.time()
+    return [{"key": str(s["key"]), "bytes": int(s["bytes"]), "idle_s": now - float(s["last_used"])}
+            for s in loaded_models().info()]
+
+
+def playground_models(state: ServerState, rows: list[ModelRow]) -> dict[str, list[str]]:
+    """Model names per playground: the served names, or the store's models by their catalog task."""
+    served = state.directory.served
+    if served:
+        from ...registry import find_entry
+
+        pairs = []
+        for name, ref in served.items():
+            entry = find_entry(ref)
+            pairs.append((name, _task(entry.task if entry else None, ref)))
+    else:
+        pairs = [(r.name, r.task) for r in rows if r.status != "incomplete"]
+    out: dict[str, list[str]] = {}
+    for pg, tasks in PLAYGROUND_TASKS.items():
+        out[pg] = sorted({name for name, task in pairs if task in tasks})
+    return out
+
+
+def snapshot(state: ServerState, version: str) -> Snapshot:
+    import psutil
+
+    rows = model_rows()
+    return Snapshot(
+        version=version, uptime_s=time.time() - state.started, rows=rows, disk=store.disk_usage(), loaded=loaded(),
+        rss=int(psutil.Process().memory_info().rss), available=available_memory(),
+        requests=request_metrics(state), playground=playground_models(state, rows),
+        auth=bool(state.settings.api_key))
