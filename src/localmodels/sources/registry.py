@@ -10,6 +10,7 @@ asked first, so a new scheme needs no change anywhere else.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from ..errors import InvalidReferenceError
@@ -17,20 +18,25 @@ from .base import Source, Spec
 
 _SOURCES: dict[str, Source] = {}
 _builtins_loaded = False
+_builtins_lock = threading.Lock()
 
 
 def _load_builtins() -> None:
+    """Register the built-in sources once; threads that pull at the same time wait for it."""
     global _builtins_loaded
     if _builtins_loaded:
         return
-    _builtins_loaded = True
-    from .hub_source import HubSource
-    from .local import LocalFolderSource
-    from .pypi_source import PypiSource
-    from .remote import RemoteSource
+    with _builtins_lock:
+        if _builtins_loaded:
+            return
+        from .hub_source import HubSource
+        from .local import LocalFolderSource
+        from .pypi_source import PypiSource
+        from .remote import RemoteSource
 
-    for src in (HubSource(), LocalFolderSource(), PypiSource(), RemoteSource()):
-        _SOURCES.setdefault(src.kind, src)
+        for src in (HubSource(), LocalFolderSource(), PypiSource(), RemoteSource()):
+            _SOURCES.setdefault(src.kind, src)
+        _builtins_loaded = True
 
 
 def register_source(source: Source, *, replace: bool = False) -> Source:
