@@ -183,7 +183,8 @@ def test_chunking_spreads_over_long_files():
 
 def test_name_evidence():
     names = [c.name for c in DEFAULT_CATEGORIES]
-    assert name_evidence("pkg/tests/test_x.py", names)["test"][0] > name_evidence("pkg/tests/test_x.py", names)["code"][0]
+    evidence = name_evidence("pkg/tests/test_x.py", names)
+    assert evidence["test"][0] > evidence["code"][0]
     assert "build" in name_evidence("proj/Makefile", names)
     assert "build" in name_evidence("proj/pyproject.toml", names)
     assert name_evidence("proj/LICENSE.txt", names)["other"][0] == 6.0

@@ -216,7 +216,8 @@ def _with_chat_template(src, dst, template: str):
         key = b"tokenizer.chat_template"
         val = template.encode()
         extra = struct.pack("<Q", len(key)) + key + struct.pack("<I", 8) + struct.pack("<Q", len(val)) + val
-        head = bytes(buf[:16]) + struct.pack("<Q", n_kv + 1) + bytes(buf[24:kv_end]) + extra + bytes(buf[kv_end:tensors_end])
+        head = (bytes(buf[:16]) + struct.pack("<Q", n_kv + 1) + bytes(buf[24:kv_end]) + extra
+                + bytes(buf[kv_end:tensors_end]))
         align = int(info.metadata.get("general.alignment", 32))
         head += b"\0" * (-len(head) % align)
         with open(dst, "wb") as g:

@@ -14,9 +14,8 @@ import pytest
 
 from localmodels.errors import UsageError
 from localmodels.runtimes import gliner as rt
-from localmodels.tasks import _spans
+from localmodels.runtimes import spans as _spans
 from localmodels.tasks.ner import ner
-
 
 TEXTS = [
     "Barack Obama visited Paris in 2015.",
@@ -131,7 +130,8 @@ def test_whole_pipeline_equals_gliner_inference(tiny, ours, flat, multi_label):
     assert sum(map(len, ref)) > 3
     for text, r, g in zip(TEXTS, ref, got):
         _spans.check_offsets(text, g)
-        assert [(d["start"], d["end"], d["text"], d["label"]) for d in r] == [(e.start, e.end, e.text, e.label) for e in g]
+        want = [(d["start"], d["end"], d["text"], d["label"]) for d in r]
+        assert want == [(e.start, e.end, e.text, e.label) for e in g]
         assert [d["score"] for d in r] == pytest.approx([e.score for e in g], abs=1e-5)
     assert all(e.model and e.source_label == e.label for doc in got for e in doc)
 

@@ -8,7 +8,7 @@ import pytest
 
 from localmodels.errors import LocalModelsError, UsageError
 from localmodels.results import Entity
-from localmodels.tasks import _spans
+from localmodels.runtimes import spans as _spans
 from localmodels.tasks.ner import _fixed_label_filter, backend_for, ner, resolve_model, to_common
 
 TEXT = "Barack Obama visited Paris in 2015."
@@ -94,7 +94,8 @@ def test_cli_text_table(cli):
 
 def test_cli_batch_jsonl_in_and_out(cli, tmp_path):
     src = tmp_path / "texts.jsonl"
-    src.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n\n" + json.dumps({"text": "Angela Merkel lives in Berlin."}) + "\n")
+    lines = [json.dumps({"id": "a", "text": TEXT}), "", json.dumps({"text": "Angela Merkel lives in Berlin."})]
+    src.write_text("\n".join(lines) + "\n")
     out = tmp_path / "entities.jsonl"
     r = cli("ner", "-i", str(src), "-o", str(out))
     assert r.returncode == 0, r.stderr

@@ -257,7 +257,8 @@ def test_bad_api_key_is_clear_and_never_shown(remote_env, monkeypatch):
     assert err.status == 401
     assert "rejected the API key" in str(err)
     assert "LOCALMODELS_REMOTE_API_KEY" in err.hint
-    for text in (str(err), err.hint, repr(err), repr(get_remote("remote:echo")), repr(get_remote("remote:echo").endpoint)):
+    shown = (str(err), err.hint, repr(err), repr(get_remote("remote:echo")), repr(get_remote("remote:echo").endpoint))
+    for text in shown:
         assert secret not in text and secret[:10] not in text
     assert remote_env.calls["echo"] == 1  # 401 is not retried
 

@@ -23,6 +23,8 @@ import openai
 import psutil
 import pytest
 
+from localmodels.errors import UsageError
+
 KEY = "test-key-" + "7f3a9c2e5b" * 3
 BODY_MARKER = "SECRET-BODY-MARKER-4711"
 
@@ -162,7 +164,8 @@ def test_errors_map_to_openai_exceptions(live):
 
 def test_error_shape_and_limits(live):
     with live.http() as http:
-        r = http.post("/v1/embeddings", content=b'{"model": "minilm", "input": ', headers={"content-type": "application/json"})
+        r = http.post("/v1/embeddings", content=b'{"model": "minilm", "input": ',
+                      headers={"content-type": "application/json"})
         assert r.status_code == 422
         assert set(r.json()["error"]) == {"message", "type", "param", "code"}
         r = http.post("/v1/embeddings", json={"model": "minilm", "input": 42})
@@ -301,6 +304,83 @@ def test_rerank_cohere_jina_shape(live, same_home):
             alone = {x.index: x.score for x in lm.rerank(f"{query} {i}", docs, model=str(live.reranker))}
             for h in o.json()["results"]:
                 assert h["relevance_score"] == pytest.approx(alone[h["index"]], abs=1e-4)
+
+
+def test_usage_counts_the_models_own_tokens(live, same_home):
+    from localmodels.tasks.embed import embed_batch
+
+    want = embed_batch(TEXTS, model="minilm").tokens  # the task reports what the tokenizer made
+    assert all(n >= 3 for n in want)  # [CLS] ... [SEP]
+    resp = live.client().embeddings.create(model="minilm", input=TEXTS)
+    assert resp.usage.prompt_tokens == sum(want)
+    with live.http() as http:
+        r = http.post("/v1/rerank", json={"model": "rr", "query": "q", "documents": TEXTS})
+    assert r.status_code == 200 and r.json()["usage"]["total_tokens"] > sum(want)  # each pair holds the query too
+
+
+@pytest.fixture
+def remote_to_live(live, same_home, monkeypatch):
+    """``remote:NAME`` models point at our own server, as at any OpenAI-compatible endpoint."""
+    monkeypatch.setenv("LOCALMODELS_REMOTE_BASE_URL", live.url + "/v1")
+    monkeypatch.setenv("LOCALMODELS_REMOTE_API_KEY", KEY)
+
+
+def test_remote_embed_through_our_server(live, remote_to_live):
+    import localmodels as lm
+    from localmodels.tasks.embed import dims, embed_batch
+
+    got = lm.embed(TEXTS, model="remote:minilm")
+    want = lm.embed(TEXTS, model="minilm")
+    assert got.shape == want.shape == (4, 384) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(lm.embed(TEXTS[0], model="remote:minilm"), want[0], atol=1e-5)
+    assert lm.embed([], model="remote:minilm").shape[0] == 0
+    # several requests when the batch is smaller than the input; usage comes back with them
+    counted = embed_batch(TEXTS, model="remote:minilm", batch_size=3)
+    np.testing.assert_allclose(counted.vectors, want, atol=1e-5)
+    assert sum(counted.tokens) == sum(embed_batch(TEXTS, model="minilm").tokens)
+    assert dims("remote:minilm") == 384
+    # search and zero-shot by embedding run on the remote encoder as on a local one
+    docs = ["Barack Obama visited Paris in 2015.", "A man is eating food.", "Stocks fell."]
+    assert [h.index for h in lm.search("What did the man eat?", docs, model="remote:minilm", index=False)] == [
+        h.index for h in lm.search("What did the man eat?", docs, model="minilm", index=False)]
+    remote_cls = lm.zero_shot(docs, ["politics", "food", "finance"], model="remote:minilm")
+    local_cls = lm.zero_shot(docs, ["politics", "food", "finance"], model="minilm")
+    assert [c.label for c in remote_cls] == [c.label for c in local_cls]
+    assert remote_cls[0].scores == pytest.approx(local_cls[0].scores, abs=1e-4)
+    with pytest.raises(UsageError, match="NLI"):  # an endpoint has no NLI head to read entailment from
+        lm.zero_shot(docs, ["politics", "food"], model="remote:minilm", method="nli")
+
+
+def test_remote_rerank_through_our_server(live, remote_to_live):
+    import localmodels as lm
+
+    query = "Where did Barack Obama go?"
+    docs = ["Barack Obama visited Paris in 2015.", "The stock market fell sharply today.", "A man is eating food."]
+    got = lm.rerank(query, docs, model="remote:rr")  # the server's cross-encoder
+    want = lm.rerank(query, docs, model=str(live.reranker))
+    assert [r.index for r in got] == [r.index for r in want]
+    assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-5)
+    assert [r.text for r in got] == [docs[r.index] for r in got]
+    assert len(lm.rerank(query, docs, model="remote:rr", top_n=2)) == 2
+    # a bi-encoder behind the endpoint: the server ranks by cosine, as the library does locally
+    with pytest.warns(UserWarning):
+        local = lm.rerank(query, docs, model="minilm")
+    remote = lm.rerank(query, docs, model="remote:minilm")
+    assert [r.index for r in remote] == [r.index for r in local]
+    assert [r.score for r in remote] == pytest.approx([r.score for r in local], abs=1e-5)
+
+
+def test_remote_encoder_errors_are_clear(live, remote_to_live, monkeypatch):
+    import localmodels as lm
+    from localmodels.errors import AccessError, ModelNotFoundError
+
+    with pytest.raises(ModelNotFoundError):
+        lm.embed(["x"], model="remote:not-served")
+    monkeypatch.setenv("LOCALMODELS_REMOTE_API_KEY", "wrong-key-0123456789")
+    with pytest.raises(AccessError) as e:
+        lm.embed(["x"], model="remote:minilm")
+    assert "wrong-key-0123456789" not in str(e.value)
 
 
 def test_classify_with_nli_model(live, same_home):

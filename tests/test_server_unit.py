@@ -234,7 +234,7 @@ def test_body_limit_auth_and_catch_all_in_process(monkeypatch):
     def broken_embed(texts, **kwargs):
         raise KeyError("surprise")
 
-    monkeypatch.setitem(vars(tasks), "embed", broken_embed)
+    monkeypatch.setitem(vars(tasks), "embed_batch", broken_embed)  # what the server calls (vectors + usage)
     app = create_app(ServerSettings(models={"m": "minilm"}, api_key="k",
                                     limits=Limits(max_body_bytes=1000)))
     auth = {"Authorization": "Bearer k"}

@@ -6,9 +6,8 @@ import pytest
 
 from localmodels.errors import UsageError
 from localmodels.runtimes import spacy_runtime
-from localmodels.tasks import _spans
+from localmodels.runtimes import spans as _spans
 from localmodels.tasks.ner import ner, resolve_model
-
 
 
 def test_real_text_with_common_labels():

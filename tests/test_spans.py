@@ -1,4 +1,4 @@
-"""Windowing and merging of entities over long texts (tasks/_spans.py)."""
+"""Windowing and merging of entities over long texts (runtimes/spans.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localmodels.results import Entity
-from localmodels.tasks import _spans
+from localmodels.runtimes import spans as _spans
 
 TITLE_RUN = 3  # the fake backend's longest entity, in words
 
@@ -73,7 +73,7 @@ def test_plan_windows_covers_every_unit_within_budget(costs, budget, overlap):
         assert plan == []
         return
     assert plan[0][0] == 0 and plan[-1][1] == len(costs)
-    for (a0, a1), (b0, b1) in zip(plan, plan[1:]):
+    for (a0, a1), (b0, _) in zip(plan, plan[1:]):
         assert a0 < b0 <= a1  # windows advance and touch or overlap
     for a, b in plan:
         assert b - a == 1 or sum(costs[a:b]) <= budget

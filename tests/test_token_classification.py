@@ -8,12 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
-from tiny_models import ARCHITECTURES, build, derived_home, shared_home, tiny_root  # noqa: F401
 
 from localmodels.errors import UsageError
 from localmodels.runtimes.onnx.token_classification import classify_tokens, split_tag
+from localmodels.runtimes.spans import check_offsets
 from localmodels.store._model import LocalModel
-from localmodels.tasks._spans import check_offsets
+from tiny_models import ARCHITECTURES, build, derived_home, shared_home, tiny_root  # noqa: F401
 
 TEXTS = [
     "Barack Obama visited Paris in 2015 and met the French president.",

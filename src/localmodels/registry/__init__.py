@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ._catalog import Catalog, ModelEntry, Source, catalog, find_entry
+from ._catalog import MATRYOSHKA_IDS, Catalog, ModelEntry, Source, catalog, find_entry, is_matryoshka
 
-__all__ = ["Catalog", "ModelEntry", "Source", "catalog", "find_entry"]
+__all__ = ["MATRYOSHKA_IDS", "Catalog", "ModelEntry", "Source", "catalog", "find_entry", "is_matryoshka"]

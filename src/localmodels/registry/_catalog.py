@@ -78,6 +78,7 @@ class ModelEntry(BaseModel):
     prefixes: dict[str, str] = Field(default_factory=dict)  # e5-style {"query": "query: ", ...}
     labels: list[str] = Field(default_factory=list)  # fixed-label NER / classifiers
     chat_template: str | None = None  # fallback template name for GGUFs that carry none
+    matryoshka: bool = False  # embeddings trained so that a prefix of the vector is an embedding too
     notes: str = ""
 
     @property
@@ -117,6 +118,27 @@ class Catalog:
         import difflib
 
         return difflib.get_close_matches(name.lower(), list(self._by_name), n=n)
+
+
+# Hub embedding models trained with Matryoshka loss that the catalog does not list (yet; catalog
+# entries say ``matryoshka: true``): a prefix of
+# their vector is itself an embedding, so a server may truncate it (OpenAI's ``dimensions``).
+MATRYOSHKA_IDS = frozenset({
+    "nomic-ai/nomic-embed-text-v1.5",
+    "mixedbread-ai/mxbai-embed-large-v1",
+    "Snowflake/snowflake-arctic-embed-m-v1.5",
+    "Snowflake/snowflake-arctic-embed-l-v2.0",
+    "jinaai/jina-embeddings-v3",
+    "google/embeddinggemma-300m",
+})
+
+
+def is_matryoshka(name: str) -> bool:
+    """True when the model ``name`` (alias or Hub id) may be truncated to fewer dimensions."""
+    if name in MATRYOSHKA_IDS:
+        return True
+    entry = find_entry(name.split("@", 1)[0])
+    return bool(entry and (entry.matryoshka or entry.id in MATRYOSHKA_IDS))
 
 
 @lru_cache(maxsize=1)

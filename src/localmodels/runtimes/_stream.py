@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from ..results import Generation
 
@@ -19,7 +19,7 @@ class GenerationStream(Iterator[str]):
         self._parts: list[str] = []
         self.result: Generation | None = None
 
-    def __iter__(self) -> "GenerationStream":
+    def __iter__(self) -> GenerationStream:
         return self
 
     def __next__(self) -> str:
@@ -46,7 +46,7 @@ class GenerationStream(Iterator[str]):
         if callable(close):
             close()
 
-    def __enter__(self) -> "GenerationStream":
+    def __enter__(self) -> GenerationStream:
         return self
 
     def __exit__(self, *exc: object) -> None:

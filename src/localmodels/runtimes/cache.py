@@ -8,13 +8,14 @@ model would not fit in the machine's available memory.
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
+from ..config import settings
 from ..errors import InsufficientResourcesError
 
 T = TypeVar("T")
@@ -25,9 +26,9 @@ DEFAULT_HEADROOM = 1.2
 
 def available_memory() -> int:
     """Bytes the OS says are available now (``LOCALMODELS_AVAILABLE_MEMORY`` overrides, for tests)."""
-    override = os.environ.get("LOCALMODELS_AVAILABLE_MEMORY")
-    if override:
-        return int(float(override))
+    override = settings().available_memory
+    if override is not None:
+        return override
     import psutil
 
     return int(psutil.virtual_memory().available)
@@ -148,9 +149,8 @@ def loaded_models() -> ModelCache:
     global _CACHE
     with _CACHE_LOCK:
         if _CACHE is None:
-            max_models = int(os.environ.get("LOCALMODELS_MAX_MODELS", "4"))
-            max_mem = os.environ.get("LOCALMODELS_MAX_MEMORY")
-            _CACHE = ModelCache(max_models, int(float(max_mem)) if max_mem else None)
+            s = settings()
+            _CACHE = ModelCache(s.max_models, s.max_memory)
             atexit.register(_unload_all)
         return _CACHE
 

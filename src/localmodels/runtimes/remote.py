@@ -31,16 +31,20 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterator, Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..config import settings
 from ..errors import AccessError, ModelNotFoundError, NetworkError, RuntimeFailure, UsageError
 from ..results import Generation
+from ._remote_encoder import RemoteEncoding
+from ._remote_labels import RemoteLabels, json_schema_format
 from ._stream import GenerationStream
 
-__all__ = ["PRESETS", "Provider", "RemoteEndpoint", "RemoteModel", "endpoint_for", "get_remote"]
+__all__ = ["PRESETS", "Provider", "RemoteEndpoint", "RemoteModel", "endpoint_for", "get_remote", "json_schema_format"]
 
 
 @dataclass(frozen=True)
@@ -92,32 +96,22 @@ class RemoteEndpoint:
         return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def _env_float(name: str, default: float) -> float:
-    v = os.environ.get(name, "").strip()
-    try:
-        return float(v) if v else default
-    except ValueError:
-        raise UsageError(f"{name}={v!r} is not a number") from None
-
-
 def endpoint_for(name: str) -> tuple[RemoteEndpoint, str]:
     """The endpoint and the model id to send, for ``remote:<name>`` (``name`` without the prefix)."""
     if name.startswith("remote:"):
         name = name[len("remote:"):]
     if not name:
         raise UsageError("missing model name after 'remote:'", hint="e.g. remote:gpt-4o-mini")
-    timeout = _env_float("LOCALMODELS_REMOTE_TIMEOUT", 60.0)
-    retries = int(_env_float("LOCALMODELS_REMOTE_MAX_RETRIES", 3))
-    backoff = _env_float("LOCALMODELS_REMOTE_BACKOFF", 0.5)
-    common = dict(timeout=timeout, max_retries=max(0, retries), backoff=max(0.0, backoff))
+    s = settings()
+    common = dict(timeout=s.remote_timeout, max_retries=max(0, s.remote_max_retries),
+                  backoff=max(0.0, s.remote_backoff))
 
     head, sep, rest = name.partition("/")
     if sep and head in PRESETS and rest:
         return _preset_endpoint(PRESETS[head], **common), rest
-    base = os.environ.get("LOCALMODELS_REMOTE_BASE_URL", "").strip()
-    if base:
-        key = os.environ.get("LOCALMODELS_REMOTE_API_KEY") or None
-        return RemoteEndpoint(base.rstrip("/"), "custom", key, "LOCALMODELS_REMOTE_API_KEY", **common), name
+    if s.remote_base_url:
+        return RemoteEndpoint(s.remote_base_url.rstrip("/"), "custom", s.remote_api_key,
+                              "LOCALMODELS_REMOTE_API_KEY", **common), name
     for p in PRESETS.values():
         if p.model_prefixes and name.lower().startswith(p.model_prefixes):
             return _preset_endpoint(p, **common), name
@@ -159,8 +153,9 @@ def _retry_after(value: str | None) -> float | None:
 MAX_WAIT = 60.0  # never sleep longer than this for one retry, whatever Retry-After says
 
 
-class RemoteModel:
-    """A model behind an OpenAI-compatible ``/chat/completions`` endpoint."""
+class RemoteModel(RemoteEncoding, RemoteLabels):
+    """A model behind an OpenAI-compatible endpoint: an ``LLM`` (chat completions) and an ``Encoder``
+    (embeddings, rerank; see :mod:`._remote_encoder`); labels are scored in :mod:`._remote_labels`."""
 
     def __init__(self, name: str, endpoint: RemoteEndpoint | None = None, model_id: str | None = None) -> None:
         if endpoint is None:
@@ -324,7 +319,8 @@ class RemoteModel:
             import httpx
 
             if isinstance(e, httpx.HTTPError):
-                raise NetworkError(f"the stream from {self.endpoint.display_url} broke off ({type(e).__name__})") from None
+                raise NetworkError(
+                    f"the stream from {self.endpoint.display_url} broke off ({type(e).__name__})") from None
             raise
         finally:
             resp.close()
@@ -332,7 +328,8 @@ class RemoteModel:
     def generate(self, *, prompt: str | None = None, messages: Sequence[dict[str, Any]] | None = None,
                  max_tokens: int = 128, temperature: float = 0.0, stop: str | Sequence[str] | None = None,
                  seed: int | None = None, json_schema: dict[str, Any] | str | None = None,
-                 grammar: str | None = None, stream: bool = False) -> "Generation | GenerationStream":
+                 grammar: str | None = None, stream: bool = False,
+                 model_name: str | None = None) -> Generation | GenerationStream:
         if grammar is not None:
             raise UsageError(
                 "GBNF grammars are not part of the OpenAI API; a remote endpoint would ignore it",
@@ -370,10 +367,8 @@ class RemoteModel:
 
         return GenerationStream(self.stream_chat(payload, state), finish)
 
-
-def json_schema_format(schema: dict[str, Any], name: str = "output") -> dict[str, Any]:
-    """OpenAI's ``response_format`` envelope for a JSON schema."""
-    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+    def chat(self, messages: Sequence[dict[str, Any]], **options: Any) -> Generation | GenerationStream:
+        return self.generate(messages=messages, **options)
 
 
 _REMOTES: dict[str, RemoteModel] = {}
@@ -383,7 +378,8 @@ _REMOTES_LOCK = threading.Lock()
 def get_remote(ref: str) -> RemoteModel:
     """A :class:`RemoteModel` for ``remote:<name>``; one client per endpoint, model and settings."""
     endpoint, model_id = endpoint_for(ref)
-    key = f"{ref}|{endpoint.base_url}|{hash(endpoint.api_key)}|{endpoint.timeout}|{endpoint.max_retries}|{endpoint.backoff}"
+    key = (f"{ref}|{endpoint.base_url}|{hash(endpoint.api_key)}|{endpoint.timeout}|{endpoint.max_retries}"
+           f"|{endpoint.backoff}")
     with _REMOTES_LOCK:
         m = _REMOTES.get(key)
         if m is None:

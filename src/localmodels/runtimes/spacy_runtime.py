@@ -14,19 +14,21 @@ Scores: spaCy's transition-based NER gives no probabilities, so every entity has
 ("the pipeline predicted it"); thresholds do not filter spaCy entities.
 
 Long texts: a text longer than ``window_chars`` is cut at sentence boundaries (a cheap regex, see
-``tasks/_spans.py``) into windows sharing two sentences, run with ``nlp.pipe`` in batches, and
+``runtimes/spans.py``) into windows sharing two sentences, run with ``nlp.pipe`` in batches, and
 merged (an entity a window may have cut is taken from the window that holds it whole). With
 ``max_length="error"`` such a text raises :class:`UsageError` instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import MissingDependencyError, RuntimeFailure, UsageError
 from ..results import Entity
+from .base import SpanOptions
 from .cache import loaded_models
 
 # spaCy's parser/NER need about 1 GB per 100,000 characters; windows keep memory flat.
@@ -50,10 +52,19 @@ class SpacyNER:
     def close(self) -> None:  # the cache calls this on eviction
         self.nlp = None
 
+    @property
+    def fixed_labels(self) -> list[str]:
+        return self.labels
+
+    def find_entities(self, texts: Sequence[str], labels: Sequence[str] | None,
+                      options: SpanOptions) -> list[list[Entity]]:
+        """:class:`~localmodels.runtimes.base.SpanModel`: spaCy's entities (batches of at least 32 texts)."""
+        return self.predict(texts, max_length=options.max_length, batch_size=max(options.batch_size, 32))
+
     def predict(self, texts: Sequence[str], *, window_chars: int | None = None,
                 max_length: str = "chunk", batch_size: int = BATCH_SIZE) -> list[list[Entity]]:
         """Entities per text, with spaCy's labels (``label == source_label``) and ``score`` 1.0."""
-        from ..tasks import _spans
+        from . import spans as _spans
 
         window_chars = window_chars or DEFAULT_WINDOW_CHARS
         if max_length == "error":
@@ -97,10 +108,6 @@ def check_lengths(texts: Sequence[str], window_chars: int | None = None) -> None
                 "pipeline runs in one window",
                 hint="pass max_length='chunk' (--max-length chunk) to split it into overlapping windows",
             )
-
-
-def is_spacy_pipeline(path: Path) -> bool:
-    return (path / "config.cfg").is_file() and (path / "meta.json").is_file()
 
 
 def load_spacy(path: Path, *, name: str | None = None) -> SpacyNER:

@@ -1,4 +1,4 @@
-"""Span helpers shared by every NER backend: windows over long texts and merging their entities.
+"""Span helpers shared by every NER runtime: windows over long texts and merging their entities.
 
 Backends run on overlapping windows and map each entity back to offsets in the original text;
 :func:`merge_windows` then drops the entities a window cut in two and removes the duplicates that
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
 
 from ..results import Entity
 

@@ -29,13 +29,13 @@ log = logging.getLogger("localmodels.server")
 
 async def _unload_idle_loop(keep_alive_s: float) -> None:
     """Unload models idle for ``keep_alive_s`` (Ollama's keep_alive), checking a few times per period."""
-    from ..runtimes.cache import loaded_models
+    from ..tasks.loaded import unload_idle
 
     interval = min(max(keep_alive_s / 4, 0.25), 30.0)
     while True:
         await asyncio.sleep(interval)
         try:
-            gone = await asyncio.to_thread(loaded_models().unload_idle, keep_alive_s)
+            gone = await asyncio.to_thread(unload_idle, keep_alive_s)
             if gone:
                 log.info("unloaded idle models: %s", ", ".join(map(str, gone)))
         except Exception as e:  # noqa: BLE001 - the sweeper must keep running
@@ -73,9 +73,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @app.get("/health", response_model=Health, tags=["server"])
     async def health(st: ServerState = Depends(get_state)) -> Health:
-        from ..runtimes.cache import loaded_models
+        from ..tasks.loaded import loaded_count
 
-        return Health(version=__version__, loaded_models=len(loaded_models()), uptime_s=time.time() - st.started)
+        return Health(version=__version__, loaded_models=loaded_count(), uptime_s=time.time() - st.started)
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["server"],
              responses={200: {"content": {CONTENT_TYPE: {}}}})

@@ -65,7 +65,7 @@ _LOCAL_ERRORS: list[tuple[type[Exception], int, str, str]] = [
 
 
 def from_local_error(err: lm_errors.LocalModelsError) -> APIError:
-    for cls, status, type_, code in _LOCAL_ERRORS:
+    for cls, status, type_, code in _LOCAL_ERRORS:  # noqa: B007 - used after the break
         if isinstance(err, cls):
             break
     else:

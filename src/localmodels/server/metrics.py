@@ -4,7 +4,7 @@
     localmodels_request_duration_seconds{endpoint}          histogram
     localmodels_batch_size{task}                            histogram (inputs per task call)
     localmodels_inflight_requests                           gauge
-    localmodels_loaded_models / localmodels_loaded_model{model}  gauges, from the loaded-model cache
+    localmodels_loaded_models / localmodels_loaded_model{model}  gauges, from the loaded models (tasks.loaded)
     localmodels_process_resident_memory_bytes               gauge
 """
 
@@ -94,9 +94,9 @@ class Metrics:
 
     @staticmethod
     def _models() -> list[str]:
-        from ..runtimes.cache import loaded_models
+        from ..tasks.loaded import loaded_info
 
-        info = loaded_models().info()
+        info = loaded_info()
         lines = ["# HELP localmodels_loaded_models Models held in memory by the loaded-model cache.",
                  "# TYPE localmodels_loaded_models gauge", f"localmodels_loaded_models {len(info)}",
                  "# HELP localmodels_loaded_model_bytes Estimated memory of each loaded model.",

@@ -8,31 +8,18 @@ from ``--models``.
 
 from __future__ import annotations
 
-import functools
 import logging
-import threading
 from collections.abc import Sequence
 
 from ..errors import InvalidReferenceError, ModelNotFoundError
+from ..registry import is_matryoshka
 
 log = logging.getLogger("localmodels.server")
-
-# Embedding models trained with Matryoshka loss: a prefix of their vector is itself an embedding.
-MATRYOSHKA_MODELS = frozenset({
-    "nomic-ai/nomic-embed-text-v1.5",
-    "mixedbread-ai/mxbai-embed-large-v1",
-    "Snowflake/snowflake-arctic-embed-m-v1.5",
-    "Snowflake/snowflake-arctic-embed-l-v2.0",
-    "Alibaba-NLP/gte-multilingual-base",
-    "jinaai/jina-embeddings-v3",
-    "google/embeddinggemma-300m",
-})
-
 
 class ModelDirectory:
     def __init__(self, served: dict[str, str], *, matryoshka: frozenset[str] = frozenset()) -> None:
         self.served = dict(served)
-        self.matryoshka = MATRYOSHKA_MODELS | matryoshka
+        self.matryoshka = matryoshka  # names added with --matryoshka, beyond the catalog's
 
     def ref(self, name: str) -> str:
         """The model reference behind a public name; 404 (ModelNotFoundError) when it is not served."""
@@ -55,10 +42,16 @@ class ModelDirectory:
         return name
 
     def is_matryoshka(self, name: str, ref: str) -> bool:
+        """Whether ``dimensions`` may truncate this model's vectors (the catalog knows, or --matryoshka)."""
         if name in self.matryoshka or ref in self.matryoshka:
             return True
         entry = _entry(ref)
-        return bool(entry and (entry.id in self.matryoshka or set(entry.aliases) & self.matryoshka))
+        if entry and (entry.id in self.matryoshka or set(entry.aliases) & self.matryoshka):
+            return True
+        try:
+            return is_matryoshka(ref)
+        except Exception:  # noqa: BLE001 - a catalog problem must not break a request
+            return False
 
     def cards(self, loaded_keys: Sequence[str]) -> list[dict]:
         """What GET /v1/models lists: the served names, or the catalog models present in the store."""
@@ -108,37 +101,3 @@ def _present_catalog_models() -> list[tuple[str, str, str | None]]:
             continue
         names.append((name, name, path))
     return names
-
-
-# ---------------------------------------------------------------- token counts for usage
-_tok_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=32)
-def _tokenizer_for(ref: str):
-    try:
-        from ..store import resolve
-
-        model = resolve(ref)
-        path = model.path / "tokenizer.json"
-        if path.is_file():
-            from tokenizers import Tokenizer
-
-            tok = Tokenizer.from_file(str(path))
-            tok.no_padding()
-            tok.no_truncation()
-            return tok
-    except Exception:  # noqa: BLE001 - usage counts fall back to words
-        log.debug("no tokenizer for %s; counting words", ref)
-    return None
-
-
-def count_tokens(ref: str, texts: Sequence[str]) -> list[int]:
-    """Tokens per text with the model's own tokenizer where it has a ``tokenizer.json``, else words."""
-    tok = _tokenizer_for(ref)
-    if tok is not None:
-        try:
-            return [len(e.ids) for e in tok.encode_batch(list(texts))]
-        except Exception:  # noqa: BLE001
-            pass
-    return [len(t.split()) for t in texts]

@@ -13,7 +13,6 @@ import numpy as np
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from ..runtimes.cache import loaded_models
 from . import schemas as s
 from .errors import APIError, error_body
 from .limits import check_max_tokens, check_texts
@@ -30,9 +29,11 @@ DEFAULT_CHAT_MAX_TOKENS = 256
 
 @router.get("/models", response_model=s.ModelList, responses=ERRORS, tags=["openai"])
 async def list_models(state: ServerState = Depends(get_state)) -> s.ModelList:
-    keys = [str(m["key"]) for m in loaded_models().info()]
     import asyncio
 
+    from ..tasks.loaded import loaded_keys
+
+    keys = loaded_keys()
     cards = await asyncio.to_thread(state.directory.cards, keys)
     return s.ModelList(data=[s.ModelCard(created=int(state.started), **c) for c in cards])
 

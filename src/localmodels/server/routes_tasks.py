@@ -27,14 +27,14 @@ async def rerank(req: s.RerankRequest, state: ServerState = Depends(get_state)) 
     check_texts(docs, limits, param="documents", what="documents")
     check_texts([req.query], limits, param="query")
     ref = state.directory.ref(req.model)
-    scores = await state.timed(state.runner.rerank(ref, req.query, docs))
-    order = sorted(range(len(docs)), key=lambda i: -scores[i])
+    scored = await state.timed(state.runner.rerank(ref, req.query, docs))
+    order = sorted(range(len(docs)), key=lambda i: -scored[i].score)
     if req.top_n is not None:
         order = order[:req.top_n]
-    results = [s.RerankHit(index=i, relevance_score=scores[i],
+    results = [s.RerankHit(index=i, relevance_score=scored[i].score,
                            document=s.RerankDocument(text=docs[i]) if req.return_documents else None)
                for i in order]
-    tokens = sum(len(d.split()) for d in docs) + len(req.query.split()) * len(docs)
+    tokens = sum(o.tokens for o in scored)
     return s.RerankResponse(id=f"rerank-{uuid.uuid4().hex[:24]}", model=req.model, results=results,
                             usage=s.RerankUsage(total_tokens=tokens))
 

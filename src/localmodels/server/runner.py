@@ -19,13 +19,18 @@ import numpy as np
 from .batcher import MicroBatcher
 from .errors import APIError
 from .metrics import Metrics
-from .models import count_tokens
 from .settings import ServerSettings
 
 
 @dataclass(frozen=True)
 class EmbedOut:
     vector: np.ndarray
+    tokens: int
+
+
+@dataclass(frozen=True)
+class ScoreOut:
+    score: float
     tokens: int
 
 
@@ -74,8 +79,8 @@ class TaskRunner:
                   threshold: float) -> list[list[Any]]:
         return await self.batcher.submit(("ner", ref, labels, threshold), texts)
 
-    async def rerank(self, ref: str, query: str, docs: Sequence[str]) -> list[float]:
-        """One relevance score per document, in document order."""
+    async def rerank(self, ref: str, query: str, docs: Sequence[str]) -> list[ScoreOut]:
+        """One relevance score (and the tokens read) per document, in document order."""
         return await self.batcher.submit(("rerank", ref), [(query, d) for d in docs])
 
     async def classify(self, ref: str, texts: Sequence[str], *, labels: tuple[str, ...], method: str,
@@ -91,9 +96,8 @@ class TaskRunner:
         kind = key[0]
         if kind == "embed":
             _, ref, emb_kind = key
-            vecs = np.asarray(tasks.embed(inputs, model=ref, kind=emb_kind, batch_size=self.settings.max_batch))
-            counts = count_tokens(ref, inputs)
-            return [EmbedOut(v, c) for v, c in zip(vecs, counts)]
+            out = tasks.embed_batch(inputs, model=ref, kind=emb_kind, batch_size=self.settings.max_batch)
+            return [EmbedOut(v, t) for v, t in zip(np.asarray(out.vectors), out.tokens)]
         if kind == "ner":
             _, ref, labels, threshold = key
             kwargs: dict[str, Any] = {"model": ref, "threshold": threshold}
@@ -102,7 +106,9 @@ class TaskRunner:
             out = tasks.ner(list(inputs), **kwargs)
             return list(out)
         if kind == "rerank":
-            return _rerank_pairs(key[1], inputs)
+            # every pair of the micro-batch in one call, whatever the queries (that is where batching pays)
+            scored = tasks.score_pairs(inputs, model=key[1], warn=False)
+            return [ScoreOut(float(s), t) for s, t in zip(scored.scores, scored.tokens)]
         if kind == "classify":
             _, ref, labels, method, multi_label, template, descriptions = key
             out = tasks.zero_shot(list(inputs), list(labels), model=ref, method=method, multi_label=multi_label,
@@ -193,38 +199,3 @@ class TaskRunner:
 
 def _gen_out(g: Any) -> GenOut:
     return GenOut(g.text, int(g.prompt_tokens or 0), int(g.completion_tokens or 0), g.finish_reason or "stop")
-
-
-def _rerank_pairs(ref: str, pairs: list[tuple[str, str]]) -> list[float]:
-    """Scores for (query, document) pairs, in order.
-
-    A cross-encoder scores every pair of the micro-batch in one call, whatever the queries (that is
-    where batching pays); other models (a bi-encoder fallback) go through the task once per query.
-    """
-    from .. import tasks
-    from ..tasks.rerank import is_cross_encoder
-
-    lm = None
-    try:
-        from ..runtimes.onnx.encoder import load_config
-        from ..runtimes.onnx.sequence_classification import activation, classify_sequences, scores_from_logits
-        from ..tasks._encoders import require_onnx, resolve_model
-
-        lm = resolve_model(ref)
-        require_onnx(lm, "rerank")
-    except ImportError:  # the runtime's internals moved: the public task still works
-        lm = None
-    if lm is not None and is_cross_encoder(lm):
-        logits = classify_sequences(lm, list(pairs), batch_size=32)
-        return [float(x) for x in scores_from_logits(logits, activation(load_config(lm.path)))]
-    scores: list[float | None] = [None] * len(pairs)
-    groups: dict[str, list[int]] = {}
-    for i, (q, _) in enumerate(pairs):
-        groups.setdefault(q, []).append(i)
-    for query, idxs in groups.items():
-        docs = [pairs[i][1] for i in idxs]
-        for r in tasks.rerank(query, docs, model=lm or ref):
-            scores[idxs[r.index]] = float(r.score)
-    if any(s is None for s in scores):
-        raise RuntimeError("rerank returned fewer results than documents")
-    return scores  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+
 def ModelName(example: str) -> Any:  # noqa: N802 - reads like the Field it returns
     return Field(min_length=1, max_length=1024, examples=[example],
                  description="A served model name (see GET /v1/models).")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ..config import settings as env_settings
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -34,7 +36,8 @@ class ServerSettings:
     max_batch: int = 32
     batch_wait_ms: float = 5.0
     workers: int = 2  # threads running encoder batches (generation has its own thread per model)
-    batch_inflight: int = int(os.environ.get("LOCALMODELS_BATCH_INFLIGHT", "1"))  # batches per model at once
+    # batches per model at once (LOCALMODELS_BATCH_INFLIGHT when the record is made)
+    batch_inflight: int = field(default_factory=lambda: env_settings().batch_inflight)
     limits: Limits = field(default_factory=Limits)
     # Models whose embeddings may be truncated (Matryoshka-trained), beyond the built-in list.
     matryoshka: frozenset[str] = frozenset()

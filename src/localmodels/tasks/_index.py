@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,8 +47,9 @@ class EmbeddingIndex:
         return len(self.texts)
 
 
-def index_key(texts: Sequence[str], fingerprint: str, prefix: str) -> str:
-    return hashlib.sha256(f"v{FORMAT}|{corpus_digest(texts)}|{fingerprint}|{prefix}".encode()).hexdigest()[:32]
+def index_key(texts: Sequence[str], fingerprint: str) -> str:
+    """``fingerprint``: the encoder's (weights, recipe and passage prefix)."""
+    return hashlib.sha256(f"v{FORMAT}|{corpus_digest(texts)}|{fingerprint}".encode()).hexdigest()[:32]
 
 
 def default_index_dir(key: str) -> Path:
@@ -83,24 +85,21 @@ def save_index(folder: Path, index: EmbeddingIndex) -> None:
     index.path = folder
 
 
-def build_index(corpus: Sequence[str], *, model: "str | LocalModel" = "minilm", path: str | Path | None = None,
+def build_index(corpus: Sequence[str], *, model: str | LocalModel = "minilm", path: str | Path | None = None,
                 persist: bool = True, batch_size: int = 32, quantize: str | None = None) -> EmbeddingIndex:
     """Embed ``corpus`` as passages once; reuse the saved index when corpus and model are unchanged."""
-    from ..runtimes.onnx import load_encoder
-    from ._encoders import resolve_model
-    from .embed import embed, prefix_for
+    from ..runtimes.registry import runtime_for
 
-    lm = resolve_model(model)
+    enc = runtime_for(model, "encoder", quantize=quantize, task="search")
     texts = list(corpus)
-    enc = load_encoder(lm, head="base", quantize=quantize)  # type: ignore[arg-type]
-    key = index_key(texts, enc.fingerprint, prefix_for(lm, "passage"))
+    key = index_key(texts, enc.fingerprint)
     folder = Path(path) if path is not None else default_index_dir(key)
     if persist:
         found = load_index(folder, key)
         if found is not None:
             return found
-    vectors = embed(texts, model=lm, kind="passage", batch_size=batch_size, quantize=quantize)  # type: ignore[arg-type]
-    index = EmbeddingIndex(texts, vectors, key, lm.name)
+    vectors = enc.embed_batch(texts, kind="passage", batch_size=batch_size).vectors
+    index = EmbeddingIndex(texts, vectors, key, enc.name)
     if persist:
         save_index(folder, index)
     return index

@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..errors import UsageError
-from ._encoders import as_list, require_onnx, resolve_model
+from ..runtimes.base import Embeddings, Kind
+from ..runtimes.onnx.runtime import prefix_for
+from ..runtimes.registry import runtime_for
+from ._encoders import as_list
 
 if TYPE_CHECKING:
     from ..store import LocalModel
 
-Kind = Literal["query", "passage"]
+__all__ = ["Kind", "dims", "embed", "embed_batch", "prefix_for"]
 
 
-def prefix_for(model: "LocalModel", kind: Kind | None) -> str:
-    """The text to put before inputs of this kind: the catalog's e5-style ``prefixes``, else the
-    model's sentence-transformers ``prompts`` (``config_sentence_transformers.json``)."""
-    if kind is None:
-        return ""
-    if kind not in ("query", "passage"):
-        raise UsageError(f"unknown kind {kind!r}", hint="use kind='query' or kind='passage'")
-    if model.entry is not None and model.entry.prefixes:
-        return model.entry.prefixes.get(kind, "")
-    from ..runtimes.onnx.tokenizer import read_json
-
-    prompts = read_json(model.path / "config_sentence_transformers.json").get("prompts") or {}
-    names = (kind, "document") if kind == "passage" else (kind,)
-    for n in names:
-        if isinstance(prompts.get(n), str):
-            return prompts[n]
-    return ""
+def embed_batch(texts: Sequence[str], *, model: str | LocalModel = "minilm", kind: Kind | None = None,
+                normalize: bool | None = True, batch_size: int = 32, quantize: Literal["int8"] | None = None,
+                pooling: str | None = None) -> Embeddings:
+    """Vectors ((n, dim) float32, input order) and the tokens each text took (the usage to report)."""
+    items, _ = as_list(texts)
+    enc = runtime_for(model, "encoder", quantize=quantize, task="embed")
+    return enc.embed_batch(items, kind=kind, normalize=normalize, pooling=pooling, batch_size=batch_size)
 
 
-def embed(texts: str | Sequence[str], *, model: "str | LocalModel" = "minilm", kind: Kind | None = None,
+def embed(texts: str | Sequence[str], *, model: str | LocalModel = "minilm", kind: Kind | None = None,
           normalize: bool | None = True, batch_size: int = 32, quantize: Literal["int8"] | None = None,
           pooling: str | None = None) -> np.ndarray:
     """Embed one text ((dim,) array) or a list ((n, dim) array, float32, rows in input order).
@@ -42,26 +35,14 @@ def embed(texts: str | Sequence[str], *, model: "str | LocalModel" = "minilm", k
     Pooling follows the model's sentence-transformers config unless ``pooling`` (cls/mean/max) is
     given; ``normalize=None`` follows the model's Normalize module; ``kind`` adds query/passage
     prefixes for e5-style models. Inputs longer than the model's limit are truncated (with a warning).
+    ``model="remote:NAME"`` asks an OpenAI-compatible endpoint's ``/embeddings``.
     """
     items, single = as_list(texts)
-    lm = resolve_model(model)
-    require_onnx(lm, "embed")
-    from ..runtimes.onnx import PoolingConfig, embed_texts, load_encoder
-
-    prefix = prefix_for(lm, kind)
-    if prefix:
-        items = [prefix + t for t in items]
-    enc = load_encoder(lm, head="base", quantize=quantize)
-    pool_cfg = PoolingConfig.read(lm.path).with_mode(pooling)
-    vecs = embed_texts(enc, items, pooling=pool_cfg, normalize=normalize, batch_size=batch_size)
+    vecs = embed_batch(items, model=model, kind=kind, normalize=normalize, batch_size=batch_size,
+                       quantize=quantize, pooling=pooling).vectors
     return vecs[0] if single else vecs
 
 
-def dims(model: "str | LocalModel" = "minilm", *, quantize: Literal["int8"] | None = None) -> int:
+def dims(model: str | LocalModel = "minilm", *, quantize: Literal["int8"] | None = None) -> int:
     """The embedding size of ``model``."""
-    lm = resolve_model(model)
-    if lm.entry is not None and lm.entry.dims:
-        return lm.entry.dims
-    from ..runtimes.onnx import embedding_dim, load_encoder
-
-    return embedding_dim(load_encoder(lm, head="base", quantize=quantize))
+    return runtime_for(model, "encoder", quantize=quantize, task="embed").dims()

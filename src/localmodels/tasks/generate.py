@@ -12,43 +12,36 @@ and says so once.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Sequence, Union
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..runtimes.base import LLM
+from ..runtimes.registry import runtime_for
 
 if TYPE_CHECKING:
     from ..results import Generation
     from ..runtimes._stream import GenerationStream
-    from ..runtimes.llama import LlamaModel
-    from ..runtimes.remote import RemoteModel
-    from ..store._model import LocalModel
-
-    LLM = Union[LlamaModel, RemoteModel]
+    from ..store import LocalModel
 
 __all__ = ["generate", "chat", "get_llm", "DEFAULT_MODEL"]
 
 DEFAULT_MODEL = "gemma3-270m"
 
 
-def get_llm(model: "str | os.PathLike[str] | LocalModel | LLM", **load_options: Any) -> "LLM":
+def get_llm(model: str | os.PathLike[str] | LocalModel | LLM, **load_options: Any) -> LLM:
     """The loaded model behind a reference: ``remote:...`` -> remote endpoint, else a GGUF on llama.cpp.
 
     ``load_options`` (``n_ctx``, ``n_threads``, ``n_gpu_layers``, ``seed``) apply to GGUF models.
     """
-    from ..runtimes import llama, remote
-
-    if isinstance(model, (llama.LlamaModel, remote.RemoteModel)):
-        return model
-    if isinstance(model, str) and model.startswith("remote:"):
-        return remote.get_remote(model)
-    return llama.load(model, **load_options)
+    return runtime_for(model, "llm", **load_options)
 
 
 def generate(
     prompt: str | None = None,
     *,
     messages: Sequence[dict[str, Any]] | None = None,
-    model: "str | os.PathLike[str] | LocalModel | LLM" = DEFAULT_MODEL,
+    model: str | os.PathLike[str] | LocalModel | LLM = DEFAULT_MODEL,
     max_tokens: int = 128,
     temperature: float = 0.0,
     stop: str | Sequence[str] | None = None,
@@ -57,7 +50,7 @@ def generate(
     json_schema: dict[str, Any] | str | None = None,
     grammar: str | None = None,
     **load_options: Any,
-) -> "Generation | GenerationStream":
+) -> Generation | GenerationStream:
     """Complete ``prompt`` (plain text) or answer ``messages`` (chat).
 
     ``temperature=0`` is greedy and deterministic; ``seed`` makes sampling repeatable.
@@ -76,30 +69,17 @@ def generate(
     if prompt is not None and not isinstance(prompt, str):
         raise UsageError(f"prompt must be a string, got {type(prompt).__name__}")
     llm = get_llm(model, **load_options)
-    from ..runtimes.remote import RemoteModel
-
-    if isinstance(llm, RemoteModel):
-        return llm.generate(prompt=prompt, messages=messages, max_tokens=max_tokens, temperature=temperature,
-                            stop=stop, seed=seed, json_schema=json_schema, grammar=grammar, stream=stream)
-    compiled = llm.compile_grammar(grammar=grammar, json_schema=json_schema)
-    extra_stops: list[str] = []
-    if messages is not None:
-        tokens, extra_stops = llm.chat_prompt(messages)
-    else:
-        if prompt == "":
-            raise UsageError("the prompt is empty")
-        tokens = llm.prompt_tokens(prompt)
-    stops = ([stop] if isinstance(stop, str) else list(stop or [])) + extra_stops
     name = model if isinstance(model, str) else llm.name
-    return llm.generate(tokens, max_tokens=max_tokens, temperature=temperature, stop=stops, seed=seed,
-                        grammar=compiled, stream=stream, model_name=name)
+    return llm.generate(prompt=prompt, messages=messages, max_tokens=max_tokens, temperature=temperature,
+                        stop=stop, seed=seed, json_schema=json_schema, grammar=grammar, stream=stream,
+                        model_name=name)
 
 
 def chat(
     messages: Sequence[dict[str, Any]],
     *,
-    model: "str | os.PathLike[str] | LocalModel | LLM" = DEFAULT_MODEL,
+    model: str | os.PathLike[str] | LocalModel | LLM = DEFAULT_MODEL,
     **options: Any,
-) -> "Generation | GenerationStream":
+) -> Generation | GenerationStream:
     """``generate(messages=messages, ...)``: one assistant turn for a conversation."""
     return generate(messages=messages, model=model, **options)

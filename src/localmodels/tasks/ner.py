@@ -53,15 +53,17 @@ is ever truncated silently.
 
 from __future__ import annotations
 
-import inspect
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Sequence, overload
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..errors import UsageError
 from ..results import Entity
+from ..runtimes.base import SpanModel, SpanOptions
+from ..runtimes.registry import resolve_model as resolve
+from ..runtimes.registry import runtime_for, span_kind
 
 if TYPE_CHECKING:
-    from ..store._model import LocalModel
+    from ..store import LocalModel
 
 DEFAULT_MODEL = "spacy-en-sm"
 MaxLength = Literal["chunk", "error"]
@@ -136,96 +138,47 @@ def ner(text: str | Sequence[str], *, model: str = DEFAULT_MODEL, labels: Sequen
     label_list = _label_list(labels)
     if not texts:
         return []
-    lm = resolve_model(model)
-    backend = backend_for(lm)
-    if backend == "spacy":
-        results = _run_spacy(lm, texts, label_list, max_length=max_length, batch_size=max(batch_size, 32))
-    elif backend == "gliner":
-        results = _run_gliner(lm, texts, label_list, threshold=threshold, flat=flat, multi_label=multi_label,
-                              max_length=max_length, batch_size=batch_size)
+    runtime = runtime_for(resolve_model(model), "spans")
+    options = SpanOptions(threshold=float(threshold), flat=flat, multi_label=multi_label, aggregation=aggregation,
+                          max_length=max_length, batch_size=batch_size)
+    if runtime.fixed_labels is None:
+        results = _zero_shot(runtime, texts, label_list, options)
     else:
-        results = _run_token_classification(lm, texts, label_list, threshold=threshold, aggregation=aggregation,
-                                            max_length=max_length, batch_size=batch_size)
+        results = _fixed(runtime, runtime.fixed_labels, texts, label_list, options)
     return results[0] if single else results
 
 
-# ------------------------------------------------------------------------------------------------ backends
-
-def _run_spacy(lm: LocalModel, texts: list[str], labels: list[str] | None, *, max_length: str,
-               batch_size: int) -> list[list[Entity]]:
-    from ..runtimes.spacy_runtime import check_lengths, load_spacy
-
-    if max_length == "error":
-        check_lengths(texts)
-    nlp = load_spacy(lm.path, name=_model_name(lm))
-    keep = _fixed_label_filter(_model_name(lm), nlp.labels, labels)
-    found = nlp.predict(texts, max_length=max_length, batch_size=batch_size)
-    return [[_to_common(e) for e in ents if keep is None or e.source_label in keep] for ents in found]
-
-
-def _run_gliner(lm: LocalModel, texts: list[str], labels: list[str] | None, *, threshold: float, flat: bool,
-                multi_label: bool, max_length: str, batch_size: int) -> list[list[Entity]]:
-    from ..runtimes.gliner import load_gliner
-
-    gl = load_gliner(lm.path, name=_model_name(lm))
+def _zero_shot(runtime: SpanModel, texts: list[str], labels: list[str] | None,
+               options: SpanOptions) -> list[list[Entity]]:
+    """Common labels are prompted in words and reported as the common label; others verbatim."""
     wanted = labels or list(DEFAULT_ZERO_SHOT_LABELS)
     prompts: dict[str, str] = {}  # prompt text -> reported label
     for label in wanted:
         common = TO_COMMON.get(label) if label.isupper() else None
         prompts.setdefault(PROMPT_WORDS[common] if common else label, common or label)
-    found = gl.predict(texts, list(prompts), threshold=threshold, flat=flat, multi_label=multi_label,
-                       max_length=max_length, batch_size=batch_size)
+    found = runtime.find_entities(texts, list(prompts), options)
     for ents in found:
         for e in ents:
             e.label = prompts.get(e.source_label or e.label, e.label)
     return found
 
 
-def _run_token_classification(lm: LocalModel, texts: list[str], labels: list[str] | None, *, threshold: float,
-                              aggregation: str, max_length: str, batch_size: int) -> list[list[Entity]]:
-    try:
-        from ..runtimes.onnx.token_classification import classify_tokens
-    except ImportError as e:
-        from ..errors import RuntimeFailure
-
-        raise RuntimeFailure(f"token-classification NER is not available in this build: {e}") from e
-    config = _read_config(lm.path)
-    id2label = config.get("id2label") or {}
-    source_labels = sorted({_strip_bio(str(v)) for v in id2label.values()} - {"O"})
-    keep = _fixed_label_filter(_model_name(lm), source_labels, labels)
-    if max_length == "error":
-        _check_token_length(lm.path, config, texts)
-    params = inspect.signature(classify_tokens).parameters
-    kwargs: dict[str, Any] = {"aggregation": aggregation}
-    for name, value in (("batch_size", batch_size), ("max_length", max_length)):
-        if name in params:
-            kwargs[name] = value
-    found = classify_tokens(lm, texts, **kwargs)
+def _fixed(runtime: SpanModel, source_labels: list[str], texts: list[str], labels: list[str] | None,
+           options: SpanOptions) -> list[list[Entity]]:
+    """The caller's labels filter the model's own; scores below the threshold are dropped."""
+    keep = _fixed_label_filter(runtime.name, source_labels, labels)
     out = []
-    for ents in found:
+    for ents in runtime.find_entities(texts, None, options):
         row = []
         for e in ents:
-            src = _strip_bio(e.source_label or e.label)
-            if e.score < threshold or (keep is not None and src not in keep):
+            src = e.source_label or e.label
+            if e.score < options.threshold or (keep is not None and src not in keep):
                 continue
             e.source_label = src
             e.label = to_common(src)
-            e.model = e.model or _model_name(lm)
             row.append(e)
         out.append(row)
     return out
-
-
-def _check_token_length(path: Path, config: dict[str, Any], texts: list[str]) -> None:
-    from ..runtimes.onnx.tokenizer import load_tokenizer
-
-    tokenizer, info = load_tokenizer(path, config)
-    for i, enc in enumerate(tokenizer.encode_batch(texts)):
-        if len(enc.ids) > info.max_length:
-            raise UsageError(
-                f"text {i} has {len(enc.ids)} tokens, more than the model's {info.max_length}",
-                hint="pass max_length='chunk' (--max-length chunk) to split it into overlapping windows",
-            )
 
 
 # ------------------------------------------------------------------------------------------------ labels
@@ -269,62 +222,18 @@ def _fixed_label_filter(model: str, source_labels: Sequence[str], wanted: list[s
     return keep
 
 
-def _to_common(e: Entity) -> Entity:
-    e.label = to_common(e.source_label or e.label)
-    return e
-
-
-def _strip_bio(label: str) -> str:
-    return label[2:] if len(label) > 2 and label[1] == "-" and label[0] in "BIESLU" else label
-
-
 # ------------------------------------------------------------------------------------------------ models
 
 def backend_for(lm: LocalModel) -> str:
     """``spacy`` | ``gliner`` | ``token-classification`` for a resolved model (else UsageError)."""
-    from ..runtimes.gliner import is_gliner_folder
-    from ..runtimes.spacy_runtime import is_spacy_pipeline
-
-    runtime = getattr(lm.entry, "runtime", None)
-    if runtime == "spacy" or is_spacy_pipeline(lm.path):
-        return "spacy"
-    if is_gliner_folder(lm.path):
-        return "gliner"
-    config = _read_config(lm.path)
-    archs = config.get("architectures") or []
-    if config.get("id2label") and (any(str(a).endswith("ForTokenClassification") for a in archs) or not archs):
-        return "token-classification"
-    raise UsageError(
-        f"{_model_name(lm)} is not an NER model (no spaCy pipeline, gliner_config.json, or "
-        "*ForTokenClassification config.json with id2label)",
-        hint="pick an NER model: localmodels catalog, e.g. --model spacy-en-sm",
-    )
+    return span_kind(lm)
 
 
 def resolve_model(ref: str) -> LocalModel:
     """The store's model for ``ref`` (through the tasks' shared, briefly memoized resolver)."""
     if not isinstance(ref, str) or not ref.strip():
         raise UsageError("model must be a non-empty string", hint="e.g. --model spacy-en-sm")
-    from ._encoders import resolve_model as resolve
-
     return resolve(ref)
-
-
-def _model_name(lm: LocalModel) -> str:
-    aliases = getattr(lm.entry, "aliases", None) or []
-    if lm.ref in aliases:
-        return lm.ref
-    return lm.name or lm.ref
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    import json
-
-    try:
-        data = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _check_texts(texts: Any) -> list[str]:

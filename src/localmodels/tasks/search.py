@@ -15,14 +15,16 @@ The corpus is embedded once and kept in a small on-disk index keyed by the corpu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ..errors import UsageError
 from ..results import SearchHit
-from ._encoders import as_list, require_onnx, resolve_model
+from ..runtimes.registry import runtime_for
+from ._encoders import as_list
 from ._index import EmbeddingIndex, build_index
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ Method = Literal["cosine", "mmr", "dartboard"]
 
 
 def search(query: str, corpus: Sequence[str] | EmbeddingIndex, *, k: int = 5, method: Method = "cosine",
-           model: "str | LocalModel" = "minilm", index: str | Path | bool | None = None,
+           model: str | LocalModel = "minilm", index: str | Path | bool | None = None,
            mmr_lambda: float = 0.5, sigma: float = 0.1, candidates: int | None = None,
            quantize: Literal["int8"] | None = None) -> list[SearchHit]:
     """The ``k`` best passages of ``corpus`` for ``query``, best first (``index`` points into corpus)."""
@@ -41,8 +43,7 @@ def search(query: str, corpus: Sequence[str] | EmbeddingIndex, *, k: int = 5, me
         raise UsageError(f"unknown search method {method!r}", hint="use cosine, mmr or dartboard")
     if k < 1:
         raise UsageError(f"k must be >= 1, got {k}")
-    lm = resolve_model(model)
-    require_onnx(lm, "search")
+    enc = runtime_for(model, "encoder", quantize=quantize, task="search")
     if isinstance(corpus, EmbeddingIndex):
         idx = corpus
     else:
@@ -51,10 +52,8 @@ def search(query: str, corpus: Sequence[str] | EmbeddingIndex, *, k: int = 5, me
             return []
         persist = index is not False
         path = index if isinstance(index, (str, Path)) else None
-        idx = build_index(texts, model=lm, path=path, persist=persist, quantize=quantize)
-    from .embed import embed
-
-    q = embed(query, model=lm, kind="query", quantize=quantize)
+        idx = build_index(texts, model=enc, path=path, persist=persist)
+    q = enc.embed_batch([query], kind="query").vectors[0]
     sims = idx.vectors @ q
     k = min(k, len(idx.texts))
     if method == "cosine":

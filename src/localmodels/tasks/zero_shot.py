@@ -12,13 +12,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ..errors import UsageError
 from ..results import Classification
-from ._encoders import as_list, require_onnx, resolve_model
+from ..runtimes.base import Encoder
+from ..runtimes.registry import runtime_for
+from ._encoders import as_list
 
 if TYPE_CHECKING:
     from ..store import LocalModel
@@ -46,7 +49,7 @@ def _hypotheses(labels: list[str], template: str, descriptions: dict[str, str] |
     return [descriptions.get(label) or template.format(label) for label in labels]
 
 
-def zero_shot(text: str | Sequence[str], labels: Sequence[str], *, model: "str | LocalModel" = "minilm",
+def zero_shot(text: str | Sequence[str], labels: Sequence[str], *, model: str | LocalModel = "minilm",
               method: Literal["embedding", "nli", "llm"] = "embedding",
               hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
               descriptions: dict[str, str] | None = None, threshold: float = 0.5, batch_size: int = 32,
@@ -61,15 +64,14 @@ def zero_shot(text: str | Sequence[str], labels: Sequence[str], *, model: "str |
         return out[0] if single else out
     if method not in ("embedding", "nli"):
         raise UsageError(f"unknown method {method!r}", hint="use method='embedding', 'nli' or 'llm'")
-    lm = resolve_model(model)
-    require_onnx(lm, "zero-shot")
+    enc = runtime_for(model, "encoder", quantize=quantize, task="zero-shot")
     hyps = _hypotheses(label_list, hypothesis_template, descriptions)
     if not texts:
         return []
     if method == "embedding":
-        results = _by_embedding(lm, texts, label_list, hyps, multi_label, threshold, batch_size, quantize)
+        results = _by_embedding(enc, texts, label_list, hyps, multi_label, threshold, batch_size)
     else:
-        results = _by_nli(lm, texts, label_list, hyps, multi_label, threshold, batch_size, quantize)
+        results = _by_nli(enc, texts, label_list, hyps, multi_label, threshold, batch_size)
     return results[0] if single else results
 
 
@@ -86,14 +88,13 @@ def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _by_embedding(lm, texts, labels, hyps, multi_label, threshold, batch_size, quantize):
-    from .embed import embed
-
-    t = embed(texts, model=lm, kind="query", batch_size=batch_size, quantize=quantize)
-    h = embed(hyps, model=lm, kind="passage", batch_size=batch_size, quantize=quantize)
+def _by_embedding(enc: Encoder, texts: list[str], labels: list[str], hyps: list[str], multi_label: bool,
+                  threshold: float, batch_size: int) -> list[Classification]:
+    t = enc.embed_batch(texts, kind="query", batch_size=batch_size).vectors
+    h = enc.embed_batch(hyps, kind="passage", batch_size=batch_size).vectors
     cos = t @ h.T
     scores = np.clip(cos, 0.0, 1.0) if multi_label else _softmax(EMBEDDING_SCALE * cos, axis=1)
-    return [_result(s, labels, multi_label, threshold, lm.name, "embedding") for s in scores]
+    return [_result(s, labels, multi_label, threshold, enc.name, "embedding") for s in scores]
 
 
 def nli_indices(config: dict) -> tuple[int, int]:
@@ -113,16 +114,14 @@ def nli_indices(config: dict) -> tuple[int, int]:
     return entail, contra
 
 
-def _by_nli(lm, texts, labels, hyps, multi_label, threshold, batch_size, quantize):
-    from ..runtimes.onnx.encoder import load_config
-    from ..runtimes.onnx.sequence_classification import classify_sequences
-
-    entail, contra = nli_indices(load_config(lm.path))
+def _by_nli(enc: Encoder, texts: list[str], labels: list[str], hyps: list[str], multi_label: bool,
+            threshold: float, batch_size: int) -> list[Classification]:
+    entail, contra = nli_indices(enc.config)
     pairs = [(t, h) for t in texts for h in hyps]
-    logits = classify_sequences(lm, pairs, batch_size=batch_size, quantize=quantize)
+    logits = enc.classify_batch(pairs, batch_size=batch_size)
     logits = logits.reshape(len(texts), len(labels), -1)
     if multi_label or len(labels) == 1:
         scores = _softmax(logits[..., [contra, entail]], axis=-1)[..., 1]
     else:
         scores = _softmax(logits[..., entail], axis=-1)
-    return [_result(s, labels, multi_label, threshold, lm.name, "nli") for s in scores]
+    return [_result(s, labels, multi_label, threshold, enc.name, "nli") for s in scores]

@@ -7,8 +7,9 @@ transcript. Templates render with llama-cpp-python's sandboxed Jinja formatter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 # Fallback templates by name, in the Hugging Face chat-template dialect.
 FALLBACK_TEMPLATES: dict[str, str] = {

@@ -12,9 +12,10 @@ import hashlib
 import logging
 import threading
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from ...config import num_threads
 from ...errors import RuntimeFailure, UsageError
 from .export import OUTPUT_NAME, Head
 from .model_files import OnnxFile, Quantize, onnx_file
-from .tokenizer import TokenizerInfo, load_tokenizer, read_json
+from .tokenizer import load_tokenizer, read_json
 
 if TYPE_CHECKING:
     from ...store import LocalModel
@@ -59,7 +60,7 @@ def session_options():
 class OnnxEncoder:
     """A loaded encoder. Thread-safe for inference (ORT sessions are; the tokenizer is not mutated)."""
 
-    def __init__(self, model: "LocalModel", file: OnnxFile, head: Head, config: dict[str, Any]) -> None:
+    def __init__(self, model: LocalModel, file: OnnxFile, head: Head, config: dict[str, Any]) -> None:
         import onnxruntime as ort
 
         self.name = model.name
@@ -198,7 +199,7 @@ def load_config(folder: Path) -> dict[str, Any]:
     return read_json(Path(folder) / "config.json")
 
 
-def load_encoder(model: "LocalModel", *, head: Head = "base", quantize: Quantize = None,
+def load_encoder(model: LocalModel, *, head: Head = "base", quantize: Quantize = None,
                  variant: bool | None = None) -> OnnxEncoder:
     """The loaded encoder for ``model`` (from the loaded-model cache; exported/quantized once if needed)."""
     from ..cache import loaded_models

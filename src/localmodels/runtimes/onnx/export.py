@@ -135,7 +135,8 @@ def export_onnx(folder: Path, out: Path, *, head: Head, config: dict[str, Any]) 
         for n in names
     )
     dynamic = {n: {0: "batch", 1: "sequence"} for n in names}
-    dynamic[output] = {0: "batch", 1: "sequence"} if output == "last_hidden_state" or head == "token-classification" else {0: "batch"}
+    per_token = output == "last_hidden_state" or head == "token-classification"
+    dynamic[output] = {0: "batch", 1: "sequence"} if per_token else {0: "batch"}
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         with torch.no_grad(), warnings.catch_warnings():

@@ -44,7 +44,7 @@ def shipped_onnx(folder: Path) -> Path | None:
     return None
 
 
-def _known_digest(model: "LocalModel", rel: str) -> str | None:
+def _known_digest(model: LocalModel, rel: str) -> str | None:
     for rec in getattr(model, "files", None) or []:
         if rec.path == rel and rec.sha256:
             return rec.sha256
@@ -52,7 +52,7 @@ def _known_digest(model: "LocalModel", rel: str) -> str | None:
     return entry.sha256.get(rel) if entry is not None else None
 
 
-def _input_key(model: "LocalModel") -> str:
+def _input_key(model: LocalModel) -> str:
     folder = model.path
     parts = []
     for f in sorted(folder.glob("*.safetensors")):
@@ -69,7 +69,7 @@ def _locked(folder: Path):
     return FileLock(str(folder / ".lock"))
 
 
-def onnx_file(model: "LocalModel", *, head: Head, config: dict[str, Any], quantize: Quantize = None,
+def onnx_file(model: LocalModel, *, head: Head, config: dict[str, Any], quantize: Quantize = None,
               variant: bool | None = None) -> OnnxFile:
     """The ONNX file to run ``model`` with; builds (and caches) it when needed.
 
@@ -86,7 +86,8 @@ def onnx_file(model: "LocalModel", *, head: Head, config: dict[str, Any], quanti
         return found
     shipped = shipped_onnx(folder)
     if shipped is not None:
-        base = OnnxFile(shipped, "shipped", False, f"shipped:{file_digest(shipped, _known_digest(model, str(shipped.relative_to(folder))))}")
+        digest = file_digest(shipped, _known_digest(model, str(shipped.relative_to(folder))))
+        base = OnnxFile(shipped, "shipped", False, f"shipped:{digest}")
     elif torch_available() and list(folder.glob("*.safetensors")):
         base = _exported(model, head, config)
     else:
@@ -106,7 +107,7 @@ def onnx_file(model: "LocalModel", *, head: Head, config: dict[str, Any], quanti
     return base
 
 
-def _exported(model: "LocalModel", head: Head, config: dict[str, Any]) -> OnnxFile:
+def _exported(model: LocalModel, head: Head, config: dict[str, Any]) -> OnnxFile:
     fuse = can_fuse(config)
     key = f"{_input_key(model)}|head={head}|{RECIPE}" + (f"|{FUSE_RECIPE}" if fuse else "")
     out_dir = derived_dir("onnx-export", key)
@@ -141,7 +142,7 @@ def _quantized(base: OnnxFile) -> OnnxFile:
     return OnnxFile(out, base.origin + "+int8", True, key)
 
 
-def _variant(model: "LocalModel", quantize: Quantize) -> OnnxFile | None:
+def _variant(model: LocalModel, quantize: Quantize) -> OnnxFile | None:
     entry = model.entry
     if entry is None:
         return None

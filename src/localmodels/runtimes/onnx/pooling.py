@@ -20,7 +20,7 @@ class PoolingConfig:
     include_prompt: bool = True
 
     @classmethod
-    def read(cls, folder: Path) -> "PoolingConfig":
+    def read(cls, folder: Path) -> PoolingConfig:
         """The model's pooling; mean pooling without normalisation when it has no ST config."""
         modules = read_json(folder / "modules.json") if (folder / "modules.json").is_file() else []
         if not isinstance(modules, list):
@@ -39,7 +39,7 @@ class PoolingConfig:
         modes = tuple(m for m in MODES if flags[m])
         return cls(modes or ("mean",), normalize, bool(cfg.get("include_prompt", True)))
 
-    def with_mode(self, mode: str | None) -> "PoolingConfig":
+    def with_mode(self, mode: str | None) -> PoolingConfig:
         if mode is None:
             return self
         if mode not in MODES:

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ...config import settings
 from ...errors import MissingDependencyError, RuntimeFailure
 
 QUANT_RECIPE = "ort-dynamic-qint8-per-channel-v1"
@@ -43,7 +44,7 @@ def quantize_int8(src: Path, out: Path) -> Path:
 
 
 def can_fuse(config: dict[str, Any]) -> bool:
-    if os.environ.get("LOCALMODELS_ONNX_FUSE", "1") == "0":
+    if not settings().onnx_fuse:
         return False
     try:
         import onnx  # noqa: F401

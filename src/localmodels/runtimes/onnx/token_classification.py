@@ -11,22 +11,24 @@ Words are found from the tokenizer's word ids (a token continues a word when it 
 as the previous one), so offsets and grouping do not depend on a "##" heuristic. Every entity's
 ``start``/``end`` are character offsets into the input (``text[start:end] == entity.text``). Texts
 longer than the window are split into overlapping token windows (``stride`` tokens shared) and the
-entities of all windows merged with :func:`localmodels.tasks._spans.merge_entities`.
+entities of all windows merged with :func:`localmodels.runtimes.spans.merge_entities`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from ...errors import UsageError
 from ...results import Entity
-from .encoder import OnnxEncoder, load_encoder
+from .encoder import load_encoder
 from .model_files import Quantize
 
 if TYPE_CHECKING:
     from ...store import LocalModel
+    from ..base import SpanOptions
 
 Aggregation = Literal["none", "simple", "first", "average", "max"]
 AGGREGATIONS = ("none", "simple", "first", "average", "max")
@@ -68,7 +70,7 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def classify_tokens(model: "LocalModel", texts: Sequence[str], *, aggregation: Aggregation = "first",
+def classify_tokens(model: LocalModel, texts: Sequence[str], *, aggregation: Aggregation = "first",
                     window: int | None = None, stride: int | None = None, batch_size: int = 16,
                     quantize: Quantize = None, ignore_labels: Sequence[str] = ("O",)) -> list[list[Entity]]:
     """Entities per text. ``window`` (tokens, default the model's maximum length) and ``stride``
@@ -106,7 +108,7 @@ def classify_tokens(model: "LocalModel", texts: Sequence[str], *, aggregation: A
                                          ignore_labels))
         counts[i] += 1
     if any(c > 1 for c in counts):
-        from ...tasks._spans import merge_entities
+        from ..spans import merge_entities
 
         per_text = [merge_entities(ents) if c > 1 else ents for ents, c in zip(per_text, counts)]
     return per_text
@@ -174,3 +176,49 @@ def decode_window(text: str, encoding: Any, scores: np.ndarray, labels: list[str
         score = float(np.nanmean([t[1] for t in g]))
         out.append(Entity(text[start:end], tag, start, end, score, model_name, None))
     return out
+
+
+def strip_bio(label: str) -> str:
+    """``B-PER`` -> ``PER`` (also I-, E-, S-, L-, U- prefixes); other labels unchanged."""
+    return label[2:] if len(label) > 2 and label[1] == "-" and label[0] in "BIESLU" else label
+
+
+class TokenClassifier:
+    """A BERT-style token-classification model as a :class:`~localmodels.runtimes.base.SpanModel`."""
+
+    def __init__(self, model: LocalModel, *, name: str | None = None) -> None:
+        from .encoder import load_config
+
+        self.model = model
+        self.name = name or model.name
+        self.config = load_config(model.path)
+
+    @property
+    def fixed_labels(self) -> list[str]:
+        """The entity types in ``id2label`` without their B-/I- prefixes (``O`` left out)."""
+        id2label = self.config.get("id2label") or {}
+        return sorted({strip_bio(str(v)) for v in id2label.values()} - {"O"})
+
+    def find_entities(self, texts: Sequence[str], labels: Sequence[str] | None,
+                      options: SpanOptions) -> list[list[Entity]]:
+        """Entities per text (``source_label`` the bare type); long texts run in overlapping windows."""
+        if options.max_length == "error":
+            self._check_lengths(texts)
+        found = classify_tokens(self.model, texts, aggregation=options.aggregation,  # type: ignore[arg-type]
+                                batch_size=options.batch_size)
+        for ents in found:
+            for e in ents:
+                e.source_label = strip_bio(e.source_label or e.label)
+                e.model = e.model or self.name
+        return found
+
+    def _check_lengths(self, texts: Sequence[str]) -> None:
+        from .tokenizer import load_tokenizer
+
+        tokenizer, info = load_tokenizer(self.model.path, self.config)
+        for i, enc in enumerate(tokenizer.encode_batch(list(texts))):
+            if len(enc.ids) > info.max_length:
+                raise UsageError(
+                    f"text {i} has {len(enc.ids)} tokens, more than the model's {info.max_length}",
+                    hint="pass max_length='chunk' (--max-length chunk) to split it into overlapping windows",
+                )

@@ -1,0 +1,203 @@
+"""Scoring on llama.cpp: log P(continuation | prefix), and choosing a label by it (constrained exactly).
+
+:class:`LabelScoring` is mixed into :class:`~.model.LlamaModel` (which brings ``llm``, ``lock``,
+``n_ctx``, ``n_vocab``, ``tokenize``, ``generate_tokens`` and ``compile_grammar``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ...errors import UsageError
+from ..base import LabelScores
+
+if TYPE_CHECKING:
+    import numpy as np
+
+REASONING_MAX_CHARS = 200
+
+
+def reasoning_grammar(max_chars: int = REASONING_MAX_CHARS) -> str:
+    """GBNF for the rest of a JSON answer once the category is written: the reasoning string's
+    characters (at most ``max_chars``), its closing quote and the closing brace."""
+    return (
+        f'root ::= char{{0,{max_chars}}} "\\"" ws "}}"\n'
+        'char ::= [^"\\\\\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})\n'
+        'ws ::= " "?\n'
+    )
+
+
+def normalise(logps: Sequence[float]) -> list[float]:
+    """Probabilities from log-probabilities (softmax)."""
+    m = max(logps)
+    ws = [math.exp(x - m) for x in logps]
+    total = sum(ws)
+    return [w / total for w in ws]
+
+
+def choose(labels: Sequence[str], logps: Sequence[float], temperature: float, seed: int | None) -> str:
+    """The most probable label at temperature 0, else one sampled from softmax(logp / temperature)."""
+    if temperature <= 0:
+        return labels[max(range(len(labels)), key=lambda i: logps[i])]
+    weights = normalise([x / temperature for x in logps])
+    return random.Random(seed).choices(list(labels), weights=weights)[0]
+
+
+def json_string_prefix(text: str) -> str:
+    """The reasoning string the grammar produced (up to its closing quote), decoded from JSON."""
+    end = text.rfind('"')
+    raw = text[:end] if end >= 0 else text  # cut short by max_tokens: keep what is there
+    try:
+        return json.loads('"' + raw + '"').strip()
+    except ValueError:
+        return raw.strip()
+
+
+class LabelScoring:
+    """``score_labels``, ``count_tokens``, ``fit_text`` and the continuation log-probabilities under them."""
+
+    llm: Any
+    lock: Any
+    n_ctx: int
+    n_vocab: int
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text, add_bos=False, special=False))
+
+    def fit_text(self, text: str, *, prompt_without_text: str, answer_tokens: int) -> str:
+        """Cut ``text`` so that the prompt around it plus the answer fits the context."""
+        overhead = len(self.tokenize(prompt_without_text, add_bos=True, special=False))
+        budget = self.n_ctx - overhead - answer_tokens - 8
+        if budget <= 16:
+            raise UsageError(f"the labels and instructions alone fill the context of {self.n_ctx} tokens",
+                             hint="load the model with a larger n_ctx (LOCALMODELS_N_CTX)")
+        toks = self.tokenize(text, add_bos=False, special=False)
+        if len(toks) <= budget:
+            return text
+        return self.detokenize(toks[:budget])  # type: ignore[attr-defined]
+
+    def continuations(self, prefix_text: str, prefix: list[int], answers: Sequence[str]) -> list[list[int]]:
+        """Token ids of each answer as it follows ``prefix_text`` (tokenised together, then split)."""
+        out = []
+        for a in answers:
+            full = self.tokenize(prefix_text + a, add_bos=True, special=False)
+            if full[:len(prefix)] == prefix and len(full) > len(prefix):
+                out.append(full[len(prefix):])
+            else:
+                out.append(self.tokenize(a, add_bos=False, special=False))
+        return out
+
+    def score_labels(self, prompt: str, labels: Sequence[str], *, key: str = "category",
+                     with_reasoning: bool = False, temperature: float = 0.0, seed: int | None = None) -> LabelScores:
+        """Every label's token sequence scored after ``prompt`` (``" label\\n"``; with reasoning, the JSON
+        value after ``{"<key>": "``); the answer is chosen over the labels only, then (with reasoning)
+        a grammar keeps the model's reasoning a valid, bounded JSON string."""
+        labels = list(labels)
+        if with_reasoning:
+            prompt += f' {{"{key}": "'
+            answers = [json.dumps(x, ensure_ascii=False)[1:] for x in labels]  # escaped label + closing quote
+        else:
+            answers = [f" {x}\n" for x in labels]
+        tokens = self.tokenize(prompt, add_bos=True, special=False)
+        logps = self.continuation_logprobs(tokens, self.continuations(prompt, tokens, answers))
+        probs = dict(zip(labels, normalise(logps)))
+        label = choose(labels, logps, temperature, seed)
+        reasoning = None
+        if with_reasoning:
+            rest = prompt + json.dumps(label, ensure_ascii=False)[1:] + ', "reasoning": "'
+            longest = max(self.count_tokens(" " + x + "\n") for x in labels)
+            gen = self.generate_tokens(  # type: ignore[attr-defined]
+                self.tokenize(rest, add_bos=True, special=False), max_tokens=REASONING_MAX_CHARS + 40 + 2 * longest,
+                temperature=temperature, seed=seed,
+                grammar=self.compile_grammar(grammar=reasoning_grammar()))  # type: ignore[attr-defined]
+            reasoning = json_string_prefix(gen.text)
+        return LabelScores(label, probs, reasoning, method="llm")
+
+    def continuation_logprobs(self, prefix: Sequence[int], continuations: Sequence[Sequence[int]]) -> list[float]:
+        """log P(continuation | prefix), summed over its tokens, for each continuation.
+
+        The prefix is evaluated once (reusing whatever the KV cache already holds); each
+        continuation is decoded after it in one batch and then removed from the cache.
+        """
+        if not prefix:
+            raise UsageError("an empty prefix cannot be scored")
+        with self.lock:
+            llm = self.llm
+            n = len(prefix)
+            if n + max((len(c) for c in continuations), default=0) >= self.n_ctx:
+                raise UsageError(
+                    f"prompt of {n} tokens plus the answer does not fit the context of {self.n_ctx}",
+                    hint="shorten the text or load the model with a larger n_ctx (LOCALMODELS_N_CTX)",
+                )
+            first = _log_softmax(self._prime(list(prefix)))
+            out: list[float] = []
+            try:
+                for cont in continuations:
+                    cont = list(cont)
+                    if not cont:
+                        out.append(0.0)
+                        continue
+                    total = float(first[cont[0]])
+                    if len(cont) > 1:
+                        rows = self._decode_rows(cont[:-1], n_past=n)
+                        for row, tok in zip(rows, cont[1:]):
+                            total += float(_log_softmax(row)[tok])
+                        llm._ctx.kv_cache_seq_rm(-1, n, -1)
+                    out.append(total)
+            finally:
+                # Leave the cache one token short so the next call recomputes fresh logits.
+                llm._ctx.kv_cache_seq_rm(-1, n - 1, -1)
+                llm.n_tokens = n - 1
+            return out
+
+    def _prime(self, tokens: list[int]) -> np.ndarray:
+        """Evaluate ``tokens`` (reusing the cached prefix) and return the last position's logits."""
+        import numpy as np
+
+        llm = self.llm
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        keep = 0
+        for a, b in zip(cached, tokens):
+            if a != b:
+                break
+            keep += 1
+        keep = min(keep, len(tokens) - 1)
+        if keep and not llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+            keep = 0
+        llm.n_tokens = keep
+        if keep == 0:
+            llm.reset()
+        # The last token is always decoded on its own: llama.cpp's numbers depend slightly on how
+        # tokens are batched, and this makes a repeated call (which reuses the cache up to the
+        # last token) give exactly the scores of the first.
+        if len(tokens) - 1 > keep:
+            llm.eval(tokens[keep:-1])
+        llm.eval(tokens[-1:])
+        ptr = llm._ctx.get_logits_ith(-1)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
+
+    def _decode_rows(self, tokens: list[int], *, n_past: int) -> list[np.ndarray]:
+        """Decode ``tokens`` at positions ``n_past...`` and return the logits after each one."""
+        import numpy as np
+
+        llm = self.llm
+        rows = []
+        for i in range(0, len(tokens), llm.n_batch):
+            chunk = tokens[i:i + llm.n_batch]
+            llm._batch.set_batch(batch=chunk, n_past=n_past + i, logits_all=True)
+            llm._ctx.decode(llm._batch)
+            for j in range(len(chunk)):
+                ptr = llm._ctx.get_logits_ith(j)
+                rows.append(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64))
+        return rows
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    m = logits.max()
+    return logits - (m + np.log(np.exp(logits - m).sum()))
