@@ -193,8 +193,7 @@ def test_sync_retries_then_reports_required_and_optional_failures(online, tmp_pa
     a, ca, b, cb = _repos(hub)
     proj = _project(tmp_path, a, b)
     _api_lock(proj)
-    monkeypatch.setenv("LOCALMODELS_RETRY_ATTEMPTS", "1")  # the store gives up at once: our retry acts
-
+    # one retry layer: sync's attempts and backoff are what each Hub call of its pulls gets
     _fresh_machine(monkeypatch, tmp_path, "m2")
     hub.reset()
     hub.fail(rf"GET /{a}/resolve/.*/config.json", "status", status=503, times=1)
@@ -311,14 +310,15 @@ def test_workers_bound_concurrency(monkeypatch, tmp_path):
     assert report.exit_code == 1 and all(r.status == "failed" for r in report.results)
 
 
-def test_with_retries_backs_off_and_stops_on_permanent_errors(monkeypatch):
-    from localmodels.errors import AccessError, NetworkError
-    from localmodels.store import sync as sync_mod
-    from localmodels.store import sync_apply
+def test_sync_retry_options_reach_the_one_retry_layer():
+    """sync's attempts/backoff are the policy of the Hub calls inside it (no retry loop around them):
+    transient errors back off (doubling, jittered), permanent ones are raised at once."""
+    from localmodels.errors import AccessError
+    from localmodels.sources._retry import call_with_retry
+    from localmodels.store.sync_apply import with_retry_policy
 
     sleeps: list[float] = []
-    monkeypatch.setattr(sync_apply.time, "sleep", sleeps.append)
-    outcomes = [NetworkError("down"), NetworkError("down"), "ok"]
+    outcomes = [ConnectionError("down"), ConnectionError("down"), "ok"]
 
     def flaky():
         o = outcomes.pop(0)
@@ -326,8 +326,11 @@ def test_with_retries_backs_off_and_stops_on_permanent_errors(monkeypatch):
             raise o
         return o
 
-    assert sync_mod.with_retries(flaky, attempts=3, backoff=1.0) == ("ok", 3)
-    assert len(sleeps) == 2 and 0.5 <= sleeps[0] <= 1.0 and 1.0 <= sleeps[1] <= 2.0  # doubling, jittered
+    def pull():
+        return call_with_retry(flaky, what="test call", sleep=sleeps.append)
+
+    assert with_retry_policy(pull, attempts=3, backoff=1.0) == ("ok", 3)
+    assert len(sleeps) == 2 and 0.5 <= sleeps[0] <= 1.5 and 1.0 <= sleeps[1] <= 3.0  # doubling, jittered
 
     calls = []
 
@@ -336,7 +339,7 @@ def test_with_retries_backs_off_and_stops_on_permanent_errors(monkeypatch):
         raise AccessError("no", repo_id="a/b", status=403)
 
     with pytest.raises(AccessError):
-        sync_mod.with_retries(denied, attempts=5, backoff=0)
+        with_retry_policy(lambda: call_with_retry(denied, what="test call", sleep=sleeps.append), attempts=5, backoff=0)
     assert len(calls) == 1
 
 

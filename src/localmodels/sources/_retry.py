@@ -15,7 +15,10 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TypeVar
 
 from .. import config
@@ -34,7 +37,34 @@ _PERMANENT_NAMES = {
 _TRANSIENT_MESSAGES = ("Consistency check failed", "Connection reset", "Connection aborted", "timed out")
 
 
+@dataclass
+class RetryPolicy:
+    """What a caller asks of the Hub calls made inside :func:`retry_policy` (e.g. ``sync --retries``)."""
+
+    attempts: int | None = None  # None: the setting retry_attempts
+    base: float | None = None  # None: the setting retry_base
+    used: int = 0  # the most attempts one call needed so far
+
+
+_POLICY: ContextVar[RetryPolicy | None] = ContextVar("localmodels_retry_policy", default=None)
+
+
+@contextmanager
+def retry_policy(attempts: int | None = None, base: float | None = None) -> Iterator[RetryPolicy]:
+    """Hub calls made in this block (this thread) try ``attempts`` times, first backoff ``base``;
+    the yielded policy's ``used`` says how many attempts the hardest call needed."""
+    policy = RetryPolicy(attempts, base)
+    token = _POLICY.set(policy)
+    try:
+        yield policy
+    finally:
+        _POLICY.reset(token)
+
+
 def attempts() -> int:
+    policy = _POLICY.get()
+    if policy is not None and policy.attempts is not None:
+        return max(1, policy.attempts)
     return max(1, int(config.settings().retry_attempts))
 
 
@@ -106,7 +136,8 @@ def classify(exc: BaseException) -> tuple[bool, float | None]:
 
 def backoff(attempt: int) -> float:
     """Wait before try ``attempt + 1`` (attempt counts from 0): base * 2**attempt, +-50% jitter."""
-    base = config.settings().retry_base
+    policy = _POLICY.get()
+    base = policy.base if policy is not None and policy.base is not None else config.settings().retry_base
     return base * (2 ** attempt) * random.uniform(0.5, 1.5)
 
 
@@ -117,7 +148,10 @@ def call_with_retry(fn: Callable[[], T], *, what: str, sleep: Callable[[float], 
     """
     total = attempts()
     max_wait = config.settings().retry_max_wait
+    policy = _POLICY.get()
     for attempt in range(total):
+        if policy is not None:
+            policy.used = max(policy.used, attempt + 1)
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - classified below

@@ -16,7 +16,7 @@ the exit code.
 
 from __future__ import annotations
 
-from .sync_apply import DEFAULT_ATTEMPTS, sync, sync_model, sync_spec, with_retries
+from .sync_apply import DEFAULT_ATTEMPTS, sync, sync_model, sync_spec, with_retry_policy
 from .sync_compare import (
     DEFAULT_WORKERS,
     check,
@@ -32,4 +32,4 @@ from .sync_report import Report, Status, SyncStatus
 
 __all__ = ["DEFAULT_ATTEMPTS", "DEFAULT_WORKERS", "LockOutcome", "Report", "Status", "SyncStatus",
            "check", "check_model", "compare_files", "lock_manifest", "locate", "locked_from", "locked_ref",
-           "pinned_spec_ref", "spec_ref", "stale_entries", "sync", "sync_model", "sync_spec", "with_retries"]
+           "pinned_spec_ref", "spec_ref", "stale_entries", "sync", "sync_model", "sync_spec", "with_retry_policy"]

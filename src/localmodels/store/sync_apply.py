@@ -3,27 +3,20 @@
 :func:`sync` runs :func:`sync_model` (a lock entry: pinned commit, digests compared with the lock)
 or :func:`sync_spec` (a manifest entry as written) for every model on a bounded pool of threads.
 A model already good is not fetched; in offline mode nothing is fetched and only the check runs.
+Nothing here retries: ``attempts`` and ``backoff`` become the policy of the one retry layer
+(:func:`~localmodels.sources._retry.retry_policy`) for the Hub calls a pull makes.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import config
-from ..errors import (
-    AccessError,
-    IntegrityError,
-    LocalModelsError,
-    ModelNotFoundError,
-    NotInStoreError,
-    OfflineError,
-    UnsafeFileError,
-    UsageError,
-)
+from ..errors import IntegrityError, LocalModelsError, NotInStoreError, UsageError
+from ..sources._retry import retry_policy
 from .lock_format import Lock, LockedModel
 from .manifest import Manifest, ModelSpec
 from .pins import pinning_for, ref_kind, spec_ref, store_resolve
@@ -33,9 +26,6 @@ from .sync_report import Report, SyncStatus
 T = TypeVar("T")
 DEFAULT_ATTEMPTS = 3
 
-# Errors that another attempt cannot fix.
-_PERMANENT = (AccessError, ModelNotFoundError, UsageError, UnsafeFileError, OfflineError)
-
 
 def _store_pull(ref: str, **kwargs: Any) -> Any:
     from . import pull
@@ -43,28 +33,13 @@ def _store_pull(ref: str, **kwargs: Any) -> Any:
     return pull(ref, **kwargs)
 
 
-def with_retries(fn: Callable[[], T], *, attempts: int = DEFAULT_ATTEMPTS, backoff: float = 1.0,
-                 max_delay: float = 30.0, on_retry: Callable[[int, BaseException], None] | None = None
-                 ) -> tuple[T, int]:
-    """Call ``fn`` until it succeeds; exponential backoff (x2 each time, 50-100% jitter) between attempts.
-
-    Errors that another attempt cannot fix (access, not found, bad input, offline) are raised at
-    once. Returns (result, attempts used).
-    """
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return fn(), attempt
-        except _PERMANENT:
-            raise
-        except (LocalModelsError, OSError, ConnectionError, TimeoutError) as e:
-            if attempt >= attempts:
-                raise
-            if on_retry:
-                on_retry(attempt, e)
-            delay = min(max_delay, backoff * (2 ** (attempt - 1)))
-            time.sleep(delay * (0.5 + random.random() / 2))
+def with_retry_policy(fn: Callable[[], T], *, attempts: int = DEFAULT_ATTEMPTS, backoff: float = 1.0) -> tuple[T, int]:
+    """Call ``fn`` once, its Hub calls retried by the one retry layer (:mod:`..sources._retry`) with
+    ``attempts`` tries and a first backoff of ``backoff`` seconds. Returns (result, most attempts
+    one call needed)."""
+    with retry_policy(attempts, backoff) as policy:
+        result = fn()
+    return result, max(1, policy.used)
 
 
 def _pull_locked(model: LockedModel, root: Path, *, force: bool) -> Any:
@@ -81,23 +56,17 @@ def sync_model(model: LockedModel, root: Path, *, offline: bool, attempts: int, 
         if before.good and not offline:
             pinning_for(model).point_ref(model)
         return before
-    try:
-        pulled, used = with_retries(lambda: _pull_locked(model, root, force=before.status == "corrupt"),
-                                   attempts=attempts, backoff=backoff)
-    except LocalModelsError as e:
-        st = SyncStatus(model.name, model.ref, model.required, "failed", source=model.resolved,
-                        detail=e.message, files=len(model.file), size=model.size,
-                        attempts=attempts if not isinstance(e, _PERMANENT) else 1)
-        st.seconds = time.monotonic() - start
-        return st
-    except Exception as e:  # noqa: BLE001 - a worker must report, not crash the pool
-        st = SyncStatus(model.name, model.ref, model.required, "failed", source=model.resolved,
-                        detail=f"{type(e).__name__}: {e}", files=len(model.file), size=model.size,
-                        attempts=attempts)
-        st.seconds = time.monotonic() - start
-        return st
+    with retry_policy(attempts, backoff) as policy:
+        try:
+            pulled = _pull_locked(model, root, force=before.status == "corrupt")
+        except Exception as e:  # noqa: BLE001 - a worker must report, not crash the pool
+            detail = e.message if isinstance(e, LocalModelsError) else f"{type(e).__name__}: {e}"
+            st = SyncStatus(model.name, model.ref, model.required, "failed", source=model.resolved,
+                            detail=detail, files=len(model.file), size=model.size, attempts=max(1, policy.used))
+            st.seconds = time.monotonic() - start
+            return st
     after = check_model(model, root, pulled=pulled if hasattr(pulled, "files") else None)
-    after.attempts = used
+    after.attempts = max(1, policy.used)
     if after.good:
         after.status = "fetched"
         pinning_for(model).point_ref(model)
@@ -116,7 +85,7 @@ def sync_spec(spec: ModelSpec, root: Path, *, offline: bool, attempts: int, back
             lm = store_resolve(pinned_spec_ref(spec, root))
             st.attempts = 0
         else:
-            lm, st.attempts = with_retries(lambda: _pull_spec(spec, root), attempts=attempts, backoff=backoff)
+            lm, st.attempts = with_retry_policy(lambda: _pull_spec(spec, root), attempts=attempts, backoff=backoff)
             st.status = "fetched"
         st.source, st.path = lm.source, str(lm.path)
         st.files, st.size = len(lm.files), sum(f.size for f in lm.files)

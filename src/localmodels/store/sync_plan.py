@@ -20,7 +20,7 @@ from ..sources.base import FileRecord
 from .lock_format import Lock, LockedFile, LockedModel
 from .manifest import Manifest, ModelSpec, is_folder_ref
 from .pins import Pinning, pinning_for, store_resolve
-from .sync_apply import DEFAULT_ATTEMPTS, _pull_spec, with_retries
+from .sync_apply import DEFAULT_ATTEMPTS, _pull_spec, with_retry_policy
 from .sync_compare import DEFAULT_WORKERS, parallel, pinned_spec_ref
 
 
@@ -81,7 +81,7 @@ def lock_manifest(manifest: Manifest, *, previous: Lock | None = None, upgrade: 
             if offline:
                 lm = store_resolve(pinned_spec_ref(spec, root))
             else:
-                lm, _ = with_retries(lambda: _pull_spec(spec, root, commit=_remote_commit(spec)),
+                lm, _ = with_retry_policy(lambda: _pull_spec(spec, root, commit=_remote_commit(spec)),
                                      attempts=attempts, backoff=backoff)
             return spec, locked_from(spec, lm, root), None
         except Exception as e:  # noqa: BLE001 - reported below
