@@ -85,6 +85,20 @@ class Settings:
                              "folders the setgid bit (`--group` wins)", "none")
     free_space: int | None = _var("FREE_SPACE", None, "bytes taken as free on the disk models go to "
                                   "(`plan`, `pull`, `sync`; for tests)", "what the OS says")
+    ollama_models: Path | None = _var("OLLAMA_MODELS", None, "Ollama's models folder (manifests/, blobs/) we "
+                                      "read", "`OLLAMA_MODELS`, ~/.ollama/models, /usr/share/ollama/.ollama/models")
+    lmstudio_models: Path | None = _var("LMSTUDIO_MODELS", None, "LM Studio's models folder we read",
+                                        "~/.lmstudio/models, ~/.cache/lm-studio/models, its settings' folder")
+    llama_cache: Path | None = _var("LLAMA_CACHE", None, "llama.cpp's download cache we read",
+                                    "`LLAMA_CACHE`, ~/.cache/llama.cpp")
+    gpt4all_models: Path | None = _var("GPT4ALL_MODELS", None, "GPT4All's models folder we read",
+                                       "~/.local/share/nomic.ai/GPT4All")
+    jan_models: Path | None = _var("JAN_MODELS", None, "Jan's models folder we read",
+                                   "~/jan/models, ~/.local/share/Jan/data/models")
+    scan_dirs: str | None = _var("SCAN_DIRS", None, "more folders of loose model files (path-separated), "
+                                 "beside those `localmodels scan` remembers", "none")
+    pip_paths: str | None = _var("PIP_PATHS", None, "site folders searched for pip packages that carry "
+                                 "model files (path-separated)", "this Python's sys.path")
 
 
 def _parse(raw: str, hint: Any, var: str) -> Any:
@@ -185,6 +199,18 @@ def hub_cache() -> Path:
     """The standard Hugging Face hub cache (``HF_HUB_CACHE`` > ``HF_HOME/hub``)."""
     env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
     return Path(env).expanduser() if env else hf_home() / "hub"
+
+
+def ollama_models() -> Path | None:
+    """Ollama's models folder when one is named (``LOCALMODELS_OLLAMA_MODELS`` > ``OLLAMA_MODELS``)."""
+    env = os.environ.get("OLLAMA_MODELS", "").strip()
+    return settings().ollama_models or (Path(env).expanduser() if env else None)
+
+
+def llama_cache() -> Path | None:
+    """llama.cpp's cache folder when one is named (``LOCALMODELS_LLAMA_CACHE`` > ``LLAMA_CACHE``)."""
+    env = os.environ.get("LLAMA_CACHE", "").strip()
+    return settings().llama_cache or (Path(env).expanduser() if env else None)
 
 
 def offline() -> bool:
