@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import store
-from ...runtimes.cache import available_memory, loaded_models
+from ...runtimes.cache import available_memory
+from ..ollama import catalog as ollama_catalog
+from ..ollama.keepalive import KeepAlive
 from ..state import ServerState
 
 # Which list a model's row goes in: what the store serves (recorded, or used in place from an installed
@@ -91,10 +93,10 @@ def request_metrics(state: ServerState) -> list[dict[str, Any]]:
     return sorted(per.values(), key=lambda r: -r["requests"])
 
 
-def loaded() -> list[dict[str, Any]]:
-    now = time.time()
-    return [{"key": str(s["key"]), "bytes": int(s["bytes"]), "idle_s": now - float(s["last_used"])}
-            for s in loaded_models().info()]
+def loaded(state: ServerState, keep: KeepAlive) -> list[dict[str, Any]]:
+    """The loaded-model cache as /api/ps names it: model, estimated bytes, when it unloads."""
+    return [{"name": m["name"], "bytes": int(m["size"]), "expires_at": m["expires_at"]}
+            for m in ollama_catalog.loaded(state.directory.served, keep)]
 
 
 def playground_models(state: ServerState, rows: list[ModelRow]) -> dict[str, list[str]]:
@@ -115,12 +117,13 @@ def playground_models(state: ServerState, rows: list[ModelRow]) -> dict[str, lis
     return out
 
 
-def snapshot(state: ServerState, version: str) -> Snapshot:
+def snapshot(state: ServerState, version: str, keep: KeepAlive) -> Snapshot:
     import psutil
 
     rows = model_rows()
     return Snapshot(
-        version=version, uptime_s=time.time() - state.started, rows=rows, disk=store.disk_usage(), loaded=loaded(),
+        version=version, uptime_s=time.time() - state.started, rows=rows, disk=store.disk_usage(),
+        loaded=loaded(state, keep),
         rss=int(psutil.Process().memory_info().rss), available=available_memory(),
         requests=request_metrics(state), playground=playground_models(state, rows),
         auth=bool(state.settings.api_key))

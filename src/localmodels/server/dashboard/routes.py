@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from ... import __version__, store
 from ..errors import APIError
+from ..ollama._common import keep_alive_of
 from ..state import ServerState, get_state
 from .data import snapshot
 from .render import page
@@ -24,8 +25,8 @@ UI_HEADER = "x-localmodels-ui"
 
 
 @router.get("/", response_class=HTMLResponse)
-async def dashboard(state: ServerState = Depends(get_state)) -> HTMLResponse:
-    snap = await asyncio.to_thread(snapshot, state, __version__)
+async def dashboard(request: Request, state: ServerState = Depends(get_state)) -> HTMLResponse:
+    snap = await asyncio.to_thread(snapshot, state, __version__, keep_alive_of(request))
     return HTMLResponse(page(snap), headers={"Cache-Control": "no-store"})
 
 
