@@ -168,6 +168,9 @@ def test_snapshot_and_file_downloads_equal_the_store(mirror, store_a, tmp_path):
     assert doc["stats"]["repos"][MINILM]["downloads"] >= len(records[MINILM]["files"])
     out = run_cli("mirror", "status", "--url", mirror.url, env=mirror.env | {"COLUMNS": "200"})
     assert out.returncode == 0 and TINY in out.stdout and "verified" in out.stdout, out.stderr
+    out = run_cli("mirror", "status", "--json", env=mirror.env)  # no server named: the status file it wrote
+    assert out.returncode == 0, out.stderr
+    assert {TINY, MINILM} <= {r["repo_id"] for r in json.loads(out.stdout)["repos"]}
 
 
 def test_sentence_transformers_loads_through_the_mirror(mirror, tmp_path):
@@ -441,3 +444,109 @@ def test_token_protected_mirror_with_a_lock(mirror, store_a, tmp_path):
         assert got["not_locked"].startswith("RepositoryNotFoundError")
     finally:
         m.stop()
+
+
+# ---- in-process checks of the parts ---------------------------------------------------------------
+
+def _served(tmp_path: Path, repo: str, files: dict[str, bytes], commit: str | None = None):
+    from localmodels.server.mirror.inventory import ServedFile, Snapshot, pointer_blob_id, synthetic_commit
+
+    served = {}
+    for name, data in files.items():
+        p = tmp_path / repo / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        sha = hashlib.sha256(data).hexdigest()
+        served[name] = ServedFile(name, p, len(data), sha, True, pointer_blob_id(sha, len(data)))
+    return Snapshot(repo, commit or synthetic_commit(repo, served.values()), served, synthetic=commit is None)
+
+
+def test_a_lock_keeps_only_locked_commits_and_files(tmp_path):
+    from localmodels.server.mirror.inventory import locked_part
+    from localmodels.store.lockfile import parse_lock
+
+    hub_snap = _served(tmp_path, "acme/a", {"w.safetensors": b"w1", "README.md": b"r"}, commit="a" * 40)
+    other = _served(tmp_path, "acme/a", {"w.safetensors": b"w2"}, commit="b" * 40)
+    carried = _served(tmp_path, "org/carried", {"model.onnx": b"m", "extra.txt": b"x"})
+    tampered_carrier = _served(tmp_path, "org/carried2", {"model.onnx": b"not m"})
+    sha = {d: hashlib.sha256(d).hexdigest() for d in (b"w1", b"m")}
+    lock = parse_lock(f'''version = 1
+[[model]]
+name = "a"
+ref = "acme/a"
+source = "hub"
+resolved = "hub:acme/a@{"a" * 40}"
+repo_id = "acme/a"
+commit = "{"a" * 40}"
+[[model.file]]
+path = "w.safetensors"
+size = 2
+sha256 = "{sha[b"w1"]}"
+
+[[model]]
+name = "c"
+ref = "pypi:carrier"
+source = "pypi"
+resolved = "pypi:carrier"
+package = "carrier"
+[[model.file]]
+path = "model.onnx"
+size = 1
+sha256 = "{sha[b"m"]}"
+''')
+    kept = locked_part(hub_snap, lock)
+    assert kept is not None and list(kept.files) == ["w.safetensors"]  # README.md is not locked
+    assert locked_part(other, lock) is None  # another commit of a locked repo
+    kept = locked_part(carried, lock)
+    assert kept is not None and list(kept.files) == ["model.onnx"]  # matched by its files' digests
+    assert locked_part(tampered_carrier, lock) is None
+
+
+def test_token_file_and_gates(tmp_path):
+    from localmodels.errors import UsageError
+    from localmodels.server.mirror.auth import Access, read_token_file
+
+    f = tmp_path / "tokens"
+    f.write_text("# comment\nreader-token-1\n\nadmin-token-22  acme/*  org/One   # two patterns\n")
+    tokens = read_token_file(f)
+    access = Access(tokens, ["acme/*"], state_file=tmp_path / "gated.json")
+    reader, admin = access.identify("Bearer reader-token-1"), access.identify("bearer  admin-token-22 ")
+    assert reader is tokens[0] and admin is tokens[1]
+    assert access.identify("Bearer reader-token-2") is None and access.identify(None) is None
+    assert access.identify("Basic reader-token-1") is None
+    assert access.is_gated("ACME/x") and not access.is_gated("org/one")
+    assert admin.may_read("org/one") and admin.may_read("acme/x") and not reader.may_read("acme/x")
+    access.remember_gated("org/one")  # the upstream said so: kept across restarts
+    assert Access(None, state_file=tmp_path / "gated.json").is_gated("org/One")
+    for bad in ("short\n", "# nothing\n"):
+        f.write_text(bad)
+        with pytest.raises(UsageError):
+            read_token_file(f)
+
+
+def test_a_file_changed_while_sending_is_cut_before_its_last_byte(tmp_path):
+    from localmodels.server.mirror.sendfile import _sendfile_blocking
+    from localmodels.server.mirror.verify import identity
+
+    p = tmp_path / "blob"
+    p.write_bytes(WEIGHTS)
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    received = bytearray()
+    reader = threading.Thread(target=lambda: [received.extend(c) for c in iter(lambda: b.recv(1 << 20), b"")])
+    reader.start()
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        verified = identity(os.fstat(fd))
+        _sendfile_blocking(a.fileno(), fd, 0, 1000, verified)  # unchanged: every byte
+        time.sleep(0.01)
+        with open(p, "r+b") as f:
+            f.seek(10)
+            f.write(b"X")
+        with pytest.raises(OSError, match="changed while"):
+            _sendfile_blocking(a.fileno(), fd, 1000, 5000, verified)
+    finally:
+        os.close(fd)
+        a.close()
+        reader.join(5)
+    assert bytes(received) == WEIGHTS[:1000] + WEIGHTS[1000:5999]  # the last byte never left

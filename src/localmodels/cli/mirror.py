@@ -88,9 +88,11 @@ def status_cmd(
     doc = _fetch(url, token) if url else None
     where = url or ""
     if doc is None and lock is None:
-        doc = mirror_status.read()
-        where = f"{mirror_status.status_file()} (written by the mirror, pid {doc.get('server', {}).get('pid')})" \
-            if doc else ""
+        latest = mirror_status.latest_status_file()
+        doc = mirror_status.read(latest) if latest else None
+        if doc is not None:
+            age = time.time() - doc.get("written_at", 0)
+            where = f"{latest} (the mirror on port {doc.get('server', {}).get('port')}, written {age:.0f} s ago)"
     if doc is None:
         from ..server.mirror import MirrorSettings, build
 

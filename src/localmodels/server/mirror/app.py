@@ -96,7 +96,7 @@ def _preverify(mirror: Mirror) -> None:
 
 
 def _status_loop(mirror: Mirror, settings: MirrorSettings, stop: threading.Event) -> None:
-    path = settings.state / "status.json" if settings.state else status_file()
+    path = (settings.state or state_dir()) / status_file(settings.port).name
     while True:
         try:
             write(status_document(mirror, settings), path)

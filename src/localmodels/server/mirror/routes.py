@@ -71,8 +71,8 @@ class Mirror:
     # ---- entry point ----------------------------------------------------------------------------
     def handle(self, request: Request, body: bytes) -> Response:
         raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-        call = Call(request.method, raw, {k: v for k, v in parse_qs(request.url.query).items() for v in v[:1]},
-                    request.headers, None, body)
+        query = {k: values[0] for k, values in parse_qs(request.url.query).items()}
+        call = Call(request.method, raw, query, request.headers, None, body)
         if raw == "/api/agent-harnesses":
             return hub.json_response({"standardEnvVars": [], "harnesses": {}})
         if self.access.required:
@@ -193,14 +193,15 @@ class Mirror:
         if f.lfs:
             headers |= {"X-Linked-Etag": f'"{f.sha256}"', "X-Linked-Size": str(f.size)}
         try:
-            fd, _st = self.verifier.open_verified(f, repo.repo_id, hash_now=call.method != "HEAD")
+            fd, st = self.verifier.open_verified(f, repo.repo_id, hash_now=call.method != "HEAD")
         except CorruptBlob as e:
             return self._count("file", repo.repo_id, hub.hub_error(
                 503, None, f"{repo.repo_id}/{path}: the mirror's copy failed its sha256 check ({e}); it is not "
                 "served. Use another endpoint, or retry once the mirror's store is repaired.", hub.NO_CACHE))
-        return self._body(call, repo.repo_id, fd, f.size, headers)
+        return self._body(call, repo.repo_id, fd, st, headers)
 
-    def _body(self, call: Call, repo_id: str, fd: int, size: int, headers: dict[str, str]) -> Response:
+    def _body(self, call: Call, repo_id: str, fd: int, st: os.stat_result, headers: dict[str, str]) -> Response:
+        size = st.st_size
         head = call.method == "HEAD"
         inm = call.headers.get("if-none-match")
         if inm and any(t.strip().removeprefix("W/") in (headers["ETag"], "*") for t in inm.split(",")):
@@ -223,6 +224,7 @@ class Mirror:
             status = 206
             headers = headers | {"Content-Range": f"bytes {start}-{end - 1}/{size}"}
         headers["Content-Length"] = str(end - start)
-        response = BlobResponse(fd, status=status, headers=headers, offset=start, count=end - start, head=head)
+        response = BlobResponse(fd, status=status, headers=headers, offset=start, count=end - start, head=head,
+                                verified=st)
         self.stats.count("file", status, repo_id, served_bytes=0 if head else end - start)
         return response

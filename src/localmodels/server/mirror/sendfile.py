@@ -20,12 +20,29 @@ import anyio
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from .verify import identity
+
 EXTENSION = "localmodels.sendfile"
 _CHUNK = 1 << 20
 
 
-def _sendfile_blocking(sock_fd: int, file_fd: int, offset: int, count: int, stall_s: float = 60.0) -> None:
-    """``os.sendfile`` until ``count`` bytes are sent, waiting for the socket in this (worker) thread."""
+def check_unchanged(fd: int, expected: tuple[int, int, int, int] | None) -> None:
+    """Raise when the file was written to since it was verified (checked before its last byte goes
+    out: a client then gets a short body, which it rejects, never a complete altered file)."""
+    if expected is not None and identity(os.fstat(fd)) != tuple(expected):
+        raise OSError("the file changed while it was being sent; connection cut before the last byte")
+
+
+def _sendfile_blocking(sock_fd: int, file_fd: int, offset: int, count: int,
+                       expected: tuple[int, int, int, int] | None = None, stall_s: float = 60.0) -> None:
+    """``os.sendfile`` of all but the last byte, a check that the file is unchanged, then the last byte;
+    waiting for the socket in this (worker) thread."""
+    _send_range(sock_fd, file_fd, offset, count - 1, stall_s)
+    check_unchanged(file_fd, expected)
+    _send_range(sock_fd, file_fd, offset + count - 1, 1, stall_s)
+
+
+def _send_range(sock_fd: int, file_fd: int, offset: int, count: int, stall_s: float) -> None:
     poller = select.poll()
     poller.register(sock_fd, select.POLLOUT)
     sent = 0
@@ -58,10 +75,13 @@ class _SendfileCycle(RequestResponseCycle):
                 # the headers are out and nothing else writes to this socket until we are done: a worker
                 # thread sends the body with blocking waits (fewer loop wake-ups than loop.sendfile)
                 await anyio.to_thread.run_sync(_sendfile_blocking, sock.fileno(), message["fd"],
-                                               int(message["offset"]), count)
+                                               int(message["offset"]), count, message.get("identity"))
             else:
+                loop, offset = asyncio.get_running_loop(), int(message["offset"])
                 with os.fdopen(os.dup(message["fd"]), "rb") as f:
-                    await asyncio.get_running_loop().sendfile(self.transport, f, int(message["offset"]), count)
+                    await loop.sendfile(self.transport, f, offset, count - 1)
+                    check_unchanged(message["fd"], message.get("identity"))
+                    await loop.sendfile(self.transport, f, offset + count - 1, 1)
         except (ConnectionError, OSError):
             self.disconnected = True
             self.transport.close()
@@ -90,8 +110,9 @@ class BlobResponse(Response):
     headers for HEAD / 304 / 416."""
 
     def __init__(self, fd: int | None, *, status: int, headers: dict[str, str], offset: int = 0,
-                 count: int = 0, head: bool = False) -> None:
+                 count: int = 0, head: bool = False, verified: os.stat_result | None = None) -> None:
         self.fd = fd
+        self.identity = identity(verified) if verified is not None else None
         self.status_code = self.status = status
         self.background = None
         self.offset = offset
@@ -105,7 +126,8 @@ class BlobResponse(Response):
             if self.head or self.fd is None or self.count == 0:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             elif EXTENSION in scope.get("extensions", {}):
-                await send({"type": EXTENSION, "fd": self.fd, "offset": self.offset, "count": self.count})
+                await send({"type": EXTENSION, "fd": self.fd, "offset": self.offset, "count": self.count,
+                            "identity": self.identity})
             else:
                 await self._chunks(send)
         finally:
@@ -126,4 +148,6 @@ class BlobResponse(Response):
             if not chunk:  # the file shrank under us: cut the connection rather than send short
                 raise OSError(f"file ended at {pos} of {end}")
             pos += len(chunk)
+            if pos >= end:
+                check_unchanged(fd, self.identity)
             await send({"type": "http.response.body", "body": chunk, "more_body": pos < end})

@@ -1,7 +1,7 @@
 """Request counts, and the status document ``localmodels mirror status`` prints.
 
 The server keeps its counters in memory and writes the document to
-``LOCALMODELS_HOME/mirror/status.json`` every few seconds (and serves it at
+``LOCALMODELS_HOME/mirror/status-<port>.json`` every few seconds (and serves it at
 ``/api/mirror/status``); without a running server, ``mirror status`` describes what would be served.
 """
 
@@ -25,8 +25,14 @@ def state_dir() -> Path:
     return config.home() / "mirror"
 
 
-def status_file() -> Path:
-    return state_dir() / "status.json"
+def status_file(port: int) -> Path:
+    """One file per port: several mirrors of one store (say, one with a lock) do not overwrite each other."""
+    return state_dir() / f"status-{port}.json"
+
+
+def latest_status_file() -> Path | None:
+    files = sorted(state_dir().glob("status-*.json"), key=lambda p: p.stat().st_mtime) if state_dir().is_dir() else []
+    return files[-1] if files else None
 
 
 class Stats:
@@ -96,14 +102,18 @@ def document(inventory: Inventory, verifier: Verifier, *, stats: Stats | None = 
     return doc
 
 
-def write(doc: dict[str, Any], path: Path | None = None) -> None:
+def write(doc: dict[str, Any], path: Path) -> None:
     from ...sources._files import write_atomic
 
-    write_atomic(path or status_file(), json.dumps(doc, indent=1).encode())
+    write_atomic(path, json.dumps(doc, indent=1).encode())
 
 
 def read(path: Path | None = None) -> dict[str, Any] | None:
+    """A status document (default: the one a mirror of this store wrote last)."""
+    path = path or latest_status_file()
+    if path is None:
+        return None
     try:
-        return json.loads((path or status_file()).read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None

@@ -45,8 +45,12 @@ class CorruptReport:
     at: float
 
 
-def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+def identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes when a file's bytes may have: size, mtime, ctime, inode."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+_identity = identity
 
 
 def _hash_fd(fd: int, size: int, *, git: bool) -> tuple[str, str | None]:
