@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "ci",  # lock sync check cache-key export import
     "mirror",  # mirror serve | status
     "provenance",  # sign sbom
+    "deploy",  # materialize plan
 )
 
 app = typer.Typer(

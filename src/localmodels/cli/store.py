@@ -129,6 +129,7 @@ def verify(
     ref: str | None = typer.Argument(None, help="A model reference (default: every recorded model)."),
     repair: bool = typer.Option(False, "--repair", help="Fetch again (or re-assemble) what is broken."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    folder: Path | None = typer.Option(None, "--dir", help="Check a folder made by `localmodels materialize`."),
     signatures: bool = typer.Option(False, "--signatures", help="Also check OpenSSF model signatures (offline)."),
     trust: Path | None = typer.Option(None, "--trust", help="Trust policy (TOML): which keys/identities may "
                                       "sign which models, allow_unsigned."),
@@ -137,13 +138,17 @@ def verify(
 ) -> None:
     """Hash every file and compare it with the expected digest; exit 2 on corruption."""
     from .. import store
+    from .deploy import check_modes, verify_dir
     from .output import console, err_console, print_json
 
+    if folder is not None:
+        return verify_dir(folder, repair=repair, json_out=json_out)
     if signatures or trust is not None or signature is not None:
         from .provenance import verify_signatures
 
         return verify_signatures(ref, trust=trust, signature=signature, json_out=json_out)
     checks = store.verify(ref, repair=repair)
+    check_modes([c.path for c in checks], repair=repair, quiet=json_out)
     if json_out:
         print_json([c.to_dict() for c in checks])
     else:
