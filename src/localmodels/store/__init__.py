@@ -16,30 +16,18 @@ assembled files live under ``LOCALMODELS_HOME``.
 
 from __future__ import annotations
 
-from ._model import FileRecord, LocalModel
-from ._paths import derived_dir
-from ._resolve import resolve
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "FileRecord",
-    "FileProblem",
-    "LocalModel",
-    "ModelCheck",
-    "ModelStatus",
-    "PruneReport",
-    "Source",
-    "derived_dir",
-    "disk_usage",
-    "info",
-    "list_models",
-    "prune",
-    "pull",
-    "register_source",
-    "remove",
-    "resolve",
-    "source_for",
-    "verify",
-]
+from .._lazy import attach
+from ..sources.base import FileProblem as FileProblem
+from ..sources.base import FileRecord as FileRecord
+from ..sources.base import LocalModel as LocalModel
+from ..sources.base import ModelStatus as ModelStatus
+from ..sources.base import Source as Source
+from ..sources.registry import register_source as register_source
+from ..sources.registry import source_for as source_for
+from ._paths import derived_dir as derived_dir
+from ._resolve import resolve as resolve
 
 _LAZY = {
     "pull": "._pull",
@@ -47,24 +35,22 @@ _LAZY = {
     "info": "._list",
     "remove": "._remove",
     "verify": "._verify",
+    "ModelCheck": "._verify",
     "disk_usage": "._prune",
     "prune": "._prune",
-    "ModelStatus": "..sources.base",
-    "ModelCheck": "._verify",
     "PruneReport": "._prune",
-    "FileProblem": "..sources.base",
-    "Source": "..sources.base",
-    "register_source": "..sources.registry",
-    "source_for": "..sources.registry",
 }
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY, extra=(
+    "FileProblem", "FileRecord", "LocalModel", "ModelStatus", "Source", "derived_dir", "register_source", "resolve",
+    "source_for"))
 
-
-def __getattr__(name: str):
-    import importlib
-
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'localmodels.store' has no attribute {name!r}")
-    value = getattr(importlib.import_module(mod, __name__), name)
-    globals()[name] = value
-    return value
+if TYPE_CHECKING:  # the names of _LAZY for IDEs and type checkers (`X as X`: a re-export, py.typed)
+    from ._list import info as info
+    from ._list import list_models as list_models
+    from ._prune import PruneReport as PruneReport
+    from ._prune import disk_usage as disk_usage
+    from ._prune import prune as prune
+    from ._pull import pull as pull
+    from ._remove import remove as remove
+    from ._verify import ModelCheck as ModelCheck
+    from ._verify import verify as verify
