@@ -163,7 +163,8 @@ def page(snap: Snapshot) -> str:
     other_html = "".join(_model_table(rows, actions=False, caption=GROUP_TITLES[g], table_id=f"other-{g}")
                          for g, rows in others.items())
     disk = snap.disk
-    in_place = sum(r.size for r in ours if r.source != "hub")  # package and folder models, used where they are
+    # models used where they are: recorded folders and packages, and installed packages not recorded yet
+    in_place = int(disk.get("in_place_bytes", 0)) + sum(r.size for r in ours if r.status == "installed")
     total = int(disk.get("total_bytes", 0)) + in_place
     up = f"{snap.uptime_s / 3600:.1f} h" if snap.uptime_s >= 3600 else f"{snap.uptime_s / 60:.0f} min"
     return f"""<!doctype html>
