@@ -14,9 +14,6 @@ import warnings
 
 import numpy as np
 import pytest
-from tiny_models import (  # noqa: F401
-    ARCHITECTURES, NLI_LABELS, build, derived_home, shared_home, tiny_root, torch_forward,
-)
 
 import localmodels as lm
 from localmodels.errors import UsageError
@@ -26,6 +23,15 @@ from localmodels.store._model import LocalModel
 from localmodels.tasks._index import build_index, default_index_dir
 from localmodels.tasks.rerank import BiEncoderFallbackWarning
 from localmodels.tasks.zero_shot import nli_indices
+from tiny_models import (  # noqa: F401
+    ARCHITECTURES,
+    NLI_LABELS,
+    build,
+    derived_home,
+    shared_home,
+    tiny_root,
+    torch_forward,
+)
 
 TEXTS = [
     "Barack Obama visited Paris in 2015 and met the French president.",
@@ -459,3 +465,39 @@ def test_resolution_is_reused_but_not_past_a_removed_folder(tmp_path, monkeypatc
     shutil.rmtree(folder)
     with pytest.raises(ModelNotFoundError):
         _encoders.resolve_model(str(folder))
+
+
+def test_runtime_for_picks_once_by_capability(minilm):
+    from localmodels.runtimes import Encoder, runtime_for
+    from localmodels.runtimes.onnx.runtime import OnnxRuntime
+
+    enc = runtime_for(minilm, "encoder")
+    assert isinstance(enc, OnnxRuntime) and isinstance(enc, Encoder)
+    assert runtime_for(enc, "encoder") is enc  # a runtime passed in is used as it is
+    assert not enc.cross_encoder and enc.dims() == 384
+    got = enc.embed_batch(["hello world", "a much longer sentence than the first one"])
+    assert got.vectors.shape == (2, 384) and got.tokens[0] < got.tokens[1]
+    np.testing.assert_allclose(got.vectors, lm.embed(["hello world", "a much longer sentence than the first one"],
+                                                     model=minilm), atol=1e-6)
+    with pytest.raises(UsageError, match="not an NER model"):
+        runtime_for(minilm, "spans")
+    with pytest.raises(UsageError, match="remote endpoints do not run NER"):
+        runtime_for("remote:some-model", "spans")
+    with pytest.raises(UsageError, match="unknown capability"):
+        runtime_for(minilm, "vision")  # type: ignore[call-overload]
+
+
+def test_spacy_pipeline_is_a_span_model_not_an_encoder():
+    from localmodels.runtimes import SpanModel, runtime_for
+
+    spans = runtime_for("spacy-en-sm", "spans")
+    assert isinstance(spans, SpanModel) and "PERSON" in (spans.fixed_labels or [])
+    with pytest.raises(UsageError, match="embed needs an encoder model"):
+        lm.embed("hello", model="spacy-en-sm")
+
+
+def test_remote_usage_is_shared_out_by_length():
+    from localmodels.runtimes._remote_encoder import share_tokens
+
+    assert share_tokens(10, ["aaaa", "a"]) == [8, 2]
+    assert sum(share_tokens(7, ["x", "yy", "zzz"])) == 7 and share_tokens(0, []) == []
