@@ -408,7 +408,7 @@ def test_a_hundred_concurrent_downloads(mirror, store_a):
 
 
 def test_token_protected_mirror_with_a_lock(mirror, store_a, tmp_path):
-    env, _records = store_a
+    env, records = store_a
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "localmodels.toml").write_text(f'[models.tiny]\nref = "{TINY}"\n\n[models.open]\nref = "{OPEN}"\n')
@@ -418,11 +418,12 @@ def test_token_protected_mirror_with_a_lock(mirror, store_a, tmp_path):
     assert out.returncode == 0, out.stderr
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# readers\n{READER}\n{GATED_READER}  acme/tiny\n")
-    m = Mirror(env, "--token-file", str(tokens), "--gated", "acme/t*", "--lock", str(proj / "localmodels.lock"))
+    m = Mirror(env, "--token-file", str(tokens), "--gated", "acme/t*", "--lock", str(proj / "localmodels.lock"),
+               "--tree-page-size", "2")
     try:
         got = _python(f"""
             import json
-            from huggingface_hub import hf_hub_download, model_info
+            from huggingface_hub import HfApi, hf_hub_download, model_info
             def outcome(call):
                 try:
                     call()
@@ -436,12 +437,16 @@ def test_token_protected_mirror_with_a_lock(mirror, store_a, tmp_path):
                 "reader_gated": outcome(lambda: hf_hub_download("{TINY}", "config.json", token="{READER}")),
                 "gated_reader": outcome(lambda: hf_hub_download("{TINY}", "config.json", token="{GATED_READER}")),
                 "not_locked": outcome(lambda: model_info("{MINILM}", token="{READER}")),
+                "tree": sorted(e.path for e in HfApi().list_repo_tree("{TINY}", recursive=True,
+                                                                      token="{GATED_READER}")),
             }}))
         """, m.client(tmp_path / "t"))
         assert got["none"] == got["wrong"] == "HfHubHTTPError:401"
         assert got["reader"] == "ok" and got["gated_reader"] == "ok"
         assert got["reader_gated"] == "GatedRepoError:403"
         assert got["not_locked"].startswith("RepositoryNotFoundError")
+        # paged two entries at a time (Link: rel="next"); only the locked files
+        assert got["tree"] == sorted([*records[TINY]["files"], "sub"])
     finally:
         m.stop()
 
@@ -462,7 +467,7 @@ def _served(tmp_path: Path, repo: str, files: dict[str, bytes], commit: str | No
 
 
 def test_a_lock_keeps_only_locked_commits_and_files(tmp_path):
-    from localmodels.server.mirror.inventory import locked_part
+    from localmodels.server.mirror.inventory import Inventory, locked_part
     from localmodels.store.lockfile import parse_lock
 
     hub_snap = _served(tmp_path, "acme/a", {"w.safetensors": b"w1", "README.md": b"r"}, commit="a" * 40)
@@ -500,6 +505,12 @@ sha256 = "{sha[b"m"]}"
     kept = locked_part(carried, lock)
     assert kept is not None and list(kept.files) == ["model.onnx"]  # matched by its files' digests
     assert locked_part(tampered_carrier, lock) is None
+    # what a pull-through may fetch under this lock: the locked commit and files of a locked repo
+    inv = Inventory(lambda path, sha256: "", lock=lock)
+    assert inv.fetchable("acme/A", "main") == ("a" * 40, ["w.safetensors"])
+    assert inv.fetchable("acme/a", "a" * 40) == ("a" * 40, ["w.safetensors"])
+    assert inv.fetchable("acme/a", "b" * 40) is None and inv.fetchable("acme/other", "main") is None
+    assert Inventory(lambda path, sha256: "").fetchable("acme/other", "dev") == ("dev", None)
 
 
 def test_token_file_and_gates(tmp_path):

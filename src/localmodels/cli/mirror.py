@@ -27,6 +27,8 @@ def serve_cmd(
                                                                          "it may read."),
     gated: list[str] = typer.Option([], "--gated", help="Treat repos matching this pattern as gated (repeatable)."),
     no_preverify: bool = typer.Option(False, "--no-preverify", help="Hash files when first asked for, not at start."),
+    tree_page_size: int = typer.Option(1000, "--tree-page-size", min=1, hidden=True,
+                                       help="Entries per page of a tree listing (the Hub's: 1000)."),
     log_level: str = typer.Option("info", "--log-level", help="critical, error, warning, info, debug."),
 ) -> None:
     """Serve the store at HF_ENDPOINT-compatible routes; only files whose sha256 matches are sent."""
@@ -43,7 +45,7 @@ def serve_cmd(
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(levelname)s:     %(name)s: %(message)s")
     settings = MirrorSettings(host=host, port=port, lock=lock, upstream=upstream, token_file=token_file,
-                              gated=tuple(gated), preverify=not no_preverify)
+                              gated=tuple(gated), preverify=not no_preverify, tree_page_size=tree_page_size)
     if host not in ("127.0.0.1", "localhost", "::1") and token_file is None:
         err_console().print(f"[yellow]warning:[/] binding {host} without --token-file: anyone who can reach this "
                             "port can download every model served", highlight=False)

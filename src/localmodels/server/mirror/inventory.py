@@ -238,6 +238,23 @@ class Inventory:
         if rank >= repo.ranks.get(name, -1):
             repo.refs[name], repo.ranks[name] = snap.commit, rank
 
+    def fetchable(self, repo_id: str, revision: str) -> tuple[str, list[str] | None] | None:
+        """What a pull-through may fetch for a request: (revision, allow patterns), or None.
+
+        Without a lock: the revision asked for, every file. With one: only a locked repo, at its
+        locked commit (a branch name asks for that commit), and only its locked files.
+        """
+        if self._lock_file is None:
+            return revision, None
+        from ...sources._hflayout import escape_pattern
+
+        for m in self._lock_file.models:
+            if not (m.repo_id and m.commit and m.repo_id.lower() == repo_id.lower()):
+                continue
+            if revision == m.commit or not HEX40.match(revision):
+                return m.commit, [escape_pattern(f.path) for f in m.files]
+        return None
+
     def repo(self, repo_id: str) -> ServedRepo | None:
         with self._guard:
             return self.repos.get(repo_id.lower())

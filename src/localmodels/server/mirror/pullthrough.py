@@ -34,7 +34,7 @@ class PullThrough:
         self.failures = 0
         self.last_error: str | None = None
 
-    def fetch(self, repo_id: str, revision: str) -> None:
+    def fetch(self, repo_id: str, revision: str, allow_patterns: list[str] | None = None) -> None:
         """Pull ``repo_id@revision`` into the store (or wait for the pull already running).
 
         Raises the store's errors: ModelNotFoundError (unknown repo, revision), AccessError (gated
@@ -53,7 +53,7 @@ class PullThrough:
             return
         started = time.monotonic()
         try:
-            model = store.pull(f"{repo_id}@{revision}")
+            model = store.pull(f"{repo_id}@{revision}", allow_patterns=allow_patterns)
             if self._upstream_says_gated(repo_id):
                 self._on_gated(repo_id)
             self._on_fetched(repo_id)

@@ -103,9 +103,10 @@ class Mirror:
                                else hub.revision_not_found(revision))
         repo = self.inventory.repo(repo_id)
         snap = repo.resolve(revision) if repo else None
-        if snap is None and self.pull is not None:
+        target = self.inventory.fetchable(repo_id, revision) if snap is None and self.pull is not None else None
+        if target is not None and self.pull is not None:
             try:
-                self.pull.fetch(repo_id, revision)
+                self.pull.fetch(repo_id, *target)
             except ModelNotFoundError as e:
                 missing_revision = f"revision {revision!r} was not found" in e.message
                 return self._count(route, repo_id, hub.revision_not_found(revision) if missing_revision
