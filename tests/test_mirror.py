@@ -344,12 +344,14 @@ def test_pull_through_fetches_each_file_once_for_ten_clients(upstream, through, 
                      for p in folder.rglob("*") if p.is_file()}}
         with ThreadPoolExecutor(10) as pool:
             results = list(pool.map(one, range(10)))
-        try:
-            hf_hub_download("acme/gated", "config.json", cache_dir=f"{tmp_path}/clients/g")
-            gated = None
-        except Exception as e:
-            gated = type(e).__name__
-        print(json.dumps({{"results": results, "gated": gated}}))
+        def error(repo):
+            try:
+                hf_hub_download(repo, "config.json", cache_dir=f"{tmp_path}/clients/g")
+            except Exception as e:
+                return type(e).__name__
+        gated = error("acme/gated")
+        absent = [error("acme/absent"), error("acme/absent")]
+        print(json.dumps({{"results": results, "gated": gated, "absent": absent}}))
     """, through.client(tmp_path / "clients"))
     want = {p: hashlib.sha256(d.encode() if isinstance(d, str) else d).hexdigest() for p, d in files.items()}
     assert got["results"] == [want] * 10
@@ -357,6 +359,9 @@ def test_pull_through_fetches_each_file_once_for_ten_clients(upstream, through, 
         assert len(upstream.requests("GET", rf"^/{repo}/resolve/[^/]+/{p}$")) == 1, p
     # fetched with the mirror's token, a gated repo stays gated here: no token, no files
     assert got["gated"] == "GatedRepoError"
+    # an unknown repo: the Hub's error, and the upstream asked once for two requests
+    assert got["absent"] == ["RepositoryNotFoundError"] * 2
+    assert len(upstream.requests(None, "acme/absent")) == 1
 
 
 def test_tampered_blob_is_refused_and_listed(upstream, through, tmp_path):

@@ -195,10 +195,17 @@ class Inventory:
         self._lock_file = lock
         self._gated = gated
         self._guard = threading.RLock()
+        self._refreshing = threading.Lock()
         self.repos: dict[str, ServedRepo] = {}
         self.problems: list[Problem] = []
 
     def refresh(self) -> None:
+        """Read the store again. Serialised: a refresh that started before a pull finished never
+        replaces one that started after it."""
+        with self._refreshing:
+            self._refresh()
+
+    def _refresh(self) -> None:
         repos: dict[str, ServedRepo] = {}
         problems: list[Problem] = []
         for st in store.list_models():

@@ -3,7 +3,8 @@
 The fetch is the store's own verified ``pull`` (every file's sha256 checked, under the store's
 per-repo file lock) with ``HF_ENDPOINT`` pointing at the upstream (set by the server before
 ``huggingface_hub`` is imported). Concurrent requests for the same repo and revision wait for the
-one fetch in flight (an in-process future), then are served from the store.
+one fetch in flight (an in-process future), then are served from the store. An upstream "not
+found" is remembered for a short while, so a client retrying an unknown repo does not hammer it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 from ... import config, store
-from ...errors import LocalModelsError
+from ...errors import LocalModelsError, ModelNotFoundError
 
 log = logging.getLogger("localmodels.mirror")
+MISS_TTL_S = 30.0  # how long an upstream "not found" is remembered
 
 
 class PullThrough:
@@ -30,6 +32,7 @@ class PullThrough:
         self._on_gated = on_gated
         self._guard = threading.Lock()
         self._inflight: dict[tuple[str, str], Future] = {}
+        self._misses: dict[tuple[str, str], tuple[float, ModelNotFoundError]] = {}
         self.fetches = 0  # pulls started
         self.failures = 0
         self.last_error: str | None = None
@@ -42,6 +45,9 @@ class PullThrough:
         """
         key = (repo_id.lower(), revision)
         with self._guard:
+            miss = self._misses.get(key)
+            if miss is not None and miss[0] > time.monotonic():
+                raise miss[1]  # the upstream said "not found" moments ago: do not ask again yet
             fut = self._inflight.get(key)
             owner = fut is None
             if owner:
@@ -64,6 +70,8 @@ class PullThrough:
             with self._guard:
                 self.failures += 1
                 self.last_error = f"{repo_id}@{revision}: {e}"
+                if isinstance(e, ModelNotFoundError):
+                    self._misses[key] = (time.monotonic() + MISS_TTL_S, e)
             if isinstance(e, LocalModelsError):
                 log.warning("pull-through of %s@%s failed: %s", repo_id, revision, e)
             fut.set_exception(e)
