@@ -109,13 +109,12 @@ def status_cmd(
     for repo in doc.get("repos", []):
         for snap in repo["snapshots"]:
             state = "CORRUPT: " + ", ".join(snap["corrupt"]) if snap["corrupt"] else \
-                f"{snap['verified']}/{snap['files']} verified"
+                f"{snap['verified']}/{snap['files']}"
             reqs = doc.get("stats", {}).get("repos", {}).get(repo["repo_id"], {})
             rows.append([repo["repo_id"] + (" (gated)" if repo["gated"] else ""), ",".join(snap["refs"]) or "-",
-                         snap["commit"][:10] + ("*" if snap["synthetic"] else ""), snap["files"],
-                         _human(snap["size"]), state, reqs.get("requests", 0), reqs.get("downloads", 0),
-                         _human(reqs.get("bytes", 0))])
-    print_table(["repo", "refs", "commit", "files", "size", "verified", "requests", "downloads", "sent"], rows,
+                         snap["commit"][:8] + ("*" if snap["synthetic"] else ""), _human(snap["size"]), state,
+                         reqs.get("requests", 0), f"{_human(reqs.get('bytes', 0))} ({reqs.get('downloads', 0)})"])
+    print_table(["repo", "refs", "commit", "size", "verified", "requests", "sent (downloads)"], rows,
                 title=f"localmodels mirror: {where}")
     stats = doc.get("stats")
     if stats:
