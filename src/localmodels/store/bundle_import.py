@@ -4,18 +4,22 @@ Import checks every entry's name and type first (see :func:`~.bundle_index.read_
 into a temp folder inside the Hugging Face cache (same filesystem), verifies every size and sha256
 (and that each blob name is the file's sha256 or git blob sha1), and only then moves the files into
 place (see :mod:`.bundle_place`), rolled back on any error. Until that point nothing in the store
-has changed.
+has changed. A bundle that would change a file of a commit the store already holds is refused
+before extraction (:mod:`.bundle_trust`); a damaged or truncated archive is one clear error.
 """
 
 from __future__ import annotations
 
+import gzip
+import lzma
 import os
 import shutil
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
@@ -27,6 +31,7 @@ from ..sources.base import FileProblem, FileRecord
 from ..sources.verify import check_files
 from .bundle_index import BUNDLE_MANIFEST, BundleIndex, read_index
 from .bundle_place import Placer, place, stage_repo, write_ref
+from .bundle_trust import check_against_store
 
 _TMP_PREFIX = ".localmodels-import-"
 
@@ -38,6 +43,7 @@ class ImportResult:
     size: int
     placed_blobs: int
     lock: str | None = None
+    unvouched: list[str] = field(default_factory=list)  # models checked against the bundle's digests only
 
 
 def _verify_extracted(root: Path, index: BundleIndex) -> None:
@@ -97,6 +103,22 @@ def _rmdir_if_empty(folder: Path) -> None:
         pass
 
 
+_DAMAGED = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError)
+
+
+@contextmanager
+def _damaged_archive(path: Path) -> Iterator[None]:
+    """A tar or compressed stream that ends early or is garbled becomes one clear error (tarfile
+    raises ReadError, gzip EOFError or zlib.error, wherever the damage is met while reading)."""
+    try:
+        yield
+    except _DAMAGED as e:
+        why = str(e) or type(e).__name__
+        raise IntegrityError(f"the bundle {path} is damaged or truncated ({why}); nothing was imported",
+                             hint="copy it again from where it was exported (compare its size and sha256), "
+                                  "or export it again") from None
+
+
 @contextmanager
 def _terminate_raises() -> Iterator[None]:
     """SIGTERM becomes KeyboardInterrupt while importing, so the rollback runs (main thread only)."""
@@ -130,10 +152,12 @@ def import_bundle(path: str | Path, *, _fail_after_placing: int | None = None) -
     cache_existed = cache.exists()
     try:
         tar = tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError) as e:
-        raise UsageError(f"not a readable tar archive: {path} ({e})") from None
-    with tar, _terminate_raises():
+    except (tarfile.TarError, OSError, *_DAMAGED) as e:
+        raise UsageError(f"not a readable tar archive: {path} ({e})",
+                         hint="a bundle is a .tar, .tar.gz or .tgz written by: localmodels export") from None
+    with tar, _terminate_raises(), _damaged_archive(path):
         index, _members = read_index(tar)
+        unvouched = check_against_store(index, cache)
         need = sum(f.size for m in index.models for f in m.files)
         cache.mkdir(parents=True, exist_ok=True)
         try:
@@ -170,7 +194,7 @@ def import_bundle(path: str | Path, *, _fail_after_placing: int | None = None) -
         shutil.rmtree(tmp, ignore_errors=True)
     _adopt(index)
     return ImportResult([f"{m.repo_id}@{m.commit}" for m in index.models],
-                        sum(len(m.files) for m in index.models), need, placer.blobs, index.lock)
+                        sum(len(m.files) for m in index.models), need, placer.blobs, index.lock, unvouched)
 
 
 def _adopt(index: BundleIndex) -> None:

@@ -153,6 +153,9 @@ def read_index(tar: tarfile.TarFile) -> tuple[BundleIndex, dict[str, tarfile.Tar
     except ValueError as e:
         raise UsageError(f"bad {BUNDLE_MANIFEST}: {str(e).splitlines()[0]}",
                          hint="the bundle is damaged; export it again") from None
+    except RecursionError:
+        raise UsageError(f"bad {BUNDLE_MANIFEST}: nested too deeply to be a bundle index",
+                         hint="this archive was not written by `localmodels export`, or was tampered with") from None
     expected: dict[str, tuple[BundleModel, BundleFile]] = {}
     for model in index.models:
         for f in model.files:
