@@ -236,7 +236,10 @@ class Inventory:
         """Add a snapshot; a branch or tag names it (a Hub snapshot without one is ``main``; a
         made-up commit is ``main`` only while no Hub snapshot is)."""
         repo = repos.setdefault(snap.repo_id.lower(), ServedRepo(snap.repo_id))
-        repo.snapshots.setdefault(snap.commit, snap)
+        held = repo.snapshots.setdefault(snap.commit, snap)
+        if held is not snap:  # the same commit recorded twice (pulled with other patterns): serve both sets
+            for path, f in snap.files.items():
+                held.files.setdefault(path, f)
         pinned = bool(revision and HEX40.match(revision))
         name = revision if revision and not pinned else "main"
         # who names a branch: its own record > a Hub snapshot without a revision > one pulled by
