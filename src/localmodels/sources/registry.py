@@ -31,10 +31,11 @@ def _load_builtins() -> None:
             return
         from .hub_source import HubSource
         from .local import LocalFolderSource
+        from .other_stores import stores as other_stores  # Ollama, LM Studio, ..., file: (before local paths)
         from .pypi_source import PypiSource
         from .remote import RemoteSource
 
-        for src in (HubSource(), LocalFolderSource(), PypiSource(), RemoteSource()):
+        for src in (*other_stores(), HubSource(), LocalFolderSource(), PypiSource(), RemoteSource()):
             _SOURCES.setdefault(src.kind, src)
         _builtins_loaded = True
 
