@@ -210,8 +210,8 @@ class Inventory:
         problems: list[Problem] = []
         for st in store.list_models():
             ref = _candidate_ref(st)
-            if ref is None or st.status == "incomplete":
-                continue
+            if ref is None or st.status == "incomplete" or not valid_repo_id(st.name):
+                continue  # only what has a Hub name (not a local folder, not another app's model)
             try:
                 model = store.resolve(ref)
                 snap = snapshot_of(model, self._blob_id_of)
