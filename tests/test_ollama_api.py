@@ -310,3 +310,31 @@ def test_pull_with_progress_then_delete(tmp_path):
         finally:
             log = server.stop()
         assert "Traceback" not in log, log
+
+
+# ---------------------------------------------------------------- keep_alive book (in process)
+def test_keep_alive_durations_and_a_model_in_use_stays_loaded():
+    from localmodels.runtimes.cache import loaded_models
+    from localmodels.server.ollama.keepalive import KeepAlive
+    from localmodels.server.ollama.schemas import keep_alive_seconds
+
+    assert keep_alive_seconds("5m") == 300 and keep_alive_seconds("1h30m") == 5400
+    assert keep_alive_seconds("-1") == -1 and keep_alive_seconds(0) == 0 and keep_alive_seconds(None) is None
+    with pytest.raises(ValueError):
+        keep_alive_seconds("soon")
+    keep = KeepAlive(server_keep_alive_s=600)
+    assert keep.effective(None) == 600 and keep.effective(-1) == 600 and keep.effective(30) == 30
+
+    class Model:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    first = keep.start("m")
+    model = loaded_models().get("test-keepalive-slot", Model)  # the first request loads it
+    second = keep.start("m")  # a second request for the same model starts
+    keep.finish("m", first, 0)  # keep_alive 0 while the other still uses it: stays loaded
+    assert "test-keepalive-slot" in loaded_models() and not model.closed
+    keep.finish("m", second, 0)  # the last one out unloads it
+    assert "test-keepalive-slot" not in loaded_models() and model.closed

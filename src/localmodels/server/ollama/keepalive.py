@@ -23,6 +23,17 @@ class KeepAlive:
         self.server_s = server_keep_alive_s
         self.owners: dict[str, str] = {}
         self.expiry: dict[str, float] = {}
+        self.active: dict[str, int] = {}  # requests being answered, per model name
+
+    def start(self, name: str) -> set[str]:
+        """A request for ``name`` begins; returns the cache keys loaded before it (for :meth:`finish`)."""
+        self.active[name] = self.active.get(name, 0) + 1
+        return loaded_keys()
+
+    def finish(self, name: str, before: set[str], requested: float | None) -> None:
+        """The request ends: learn which slots it loaded and apply its ``keep_alive``."""
+        self.active[name] = max(0, self.active.get(name, 1) - 1)
+        self.used(name, before, requested)
 
     def effective(self, requested: float | None) -> float:
         """Seconds a model stays loaded after use; < 0 is forever."""
@@ -40,9 +51,12 @@ class KeepAlive:
         mine = [k for k in now_keys if self.owners.get(k) == name]
         keep = self.effective(requested)
         for key in mine:
-            if keep == 0:
+            if keep == 0 and not self.active.get(name):
                 loaded_models().unload(key)
                 self.expiry.pop(key, None)
+            elif keep == 0:  # another request still uses it: unload when that one is done
+                self.expiry[key] = time.time()
+                self._schedule(key, 0.5)
             elif keep < 0:
                 self.expiry[key] = float("inf")
             else:
@@ -57,6 +71,9 @@ class KeepAlive:
         loop.call_later(delay + 0.05, self._expire, key)
 
     def _expire(self, key: str) -> None:
+        if self.active.get(self.owners.get(key, "")):
+            self._schedule(key, 0.5)  # never unload a model a request is using
+            return
         if self.expiry.get(key, float("inf")) <= time.time():
             loaded_models().unload(key)
             self.expiry.pop(key, None)

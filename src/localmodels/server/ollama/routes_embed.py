@@ -15,7 +15,6 @@ from ..errors import APIError
 from ..limits import check_texts
 from ..state import ServerState, get_state
 from ._common import Clock, keep_alive_of, requested_keep_alive, resolve_name
-from .keepalive import loaded_keys
 from .schemas import EmbeddingsRequest, EmbedRequest, RerankRequest
 
 router = APIRouter(prefix="/api", tags=["ollama"])
@@ -54,9 +53,12 @@ async def embed(req: EmbedRequest, request: Request, state: ServerState = Depend
         return {"model": name, "embeddings": []}
     check_texts(texts, state.settings.limits)
     clock = Clock()
-    before = loaded_keys()
-    outs = await state.timed(state.runner.embed(ref, texts, kind=None))
-    keep_alive_of(request).used(name, before, keep_alive)
+    keep = keep_alive_of(request)
+    before = keep.start(name)
+    try:
+        outs = await state.timed(state.runner.embed(ref, texts, kind=None))
+    finally:
+        keep.finish(name, before, keep_alive)
     if not req.truncate:
         limit = await asyncio.to_thread(_max_length, ref)
         over = [i for i, o in enumerate(outs) if limit and o.tokens >= limit]
@@ -79,9 +81,12 @@ async def embeddings(req: EmbeddingsRequest, request: Request,
     if not req.prompt:
         return {"embedding": []}
     check_texts([req.prompt], state.settings.limits, param="prompt")
-    before = loaded_keys()
-    outs = await state.timed(state.runner.embed(ref, [req.prompt], kind=None))
-    keep_alive_of(request).used(name, before, keep_alive)
+    keep = keep_alive_of(request)
+    before = keep.start(name)
+    try:
+        outs = await state.timed(state.runner.embed(ref, [req.prompt], kind=None))
+    finally:
+        keep.finish(name, before, keep_alive)
     return {"embedding": np.asarray(outs[0].vector, np.float32).tolist()}
 
 
@@ -92,10 +97,13 @@ async def rerank(req: RerankRequest, request: Request, state: ServerState = Depe
     limits = state.settings.limits
     check_texts(req.documents, limits, param="documents", what="documents")
     check_texts([req.query], limits, param="query")
-    before = loaded_keys()
-    outs = await state.timed(state.runner.rerank(ref, req.query, req.documents))
+    keep = keep_alive_of(request)
+    before = keep.start(name)
+    try:
+        outs = await state.timed(state.runner.rerank(ref, req.query, req.documents))
+    finally:
+        keep.finish(name, before, keep_alive)
     scores = [float(getattr(o, "score", o)) for o in outs]
-    keep_alive_of(request).used(name, before, keep_alive)
     order = sorted(range(len(scores)), key=lambda i: -scores[i])[: req.top_n or None]
     results = []
     for i in order:

@@ -24,7 +24,6 @@ from ..limits import check_max_tokens, check_texts
 from ..runner import GenOut
 from ..state import ServerState, get_state
 from ._common import Clock, keep_alive_of, ndjson, now_iso, requested_keep_alive, resolve_name
-from .keepalive import KeepAlive, loaded_keys
 from .schemas import ChatRequest, GenerateRequest, Options, _GenerateBase
 
 router = APIRouter(prefix="/api", tags=["ollama"])
@@ -68,12 +67,9 @@ def _options(req: _GenerateBase, state: ServerState, name: str) -> tuple[dict[st
     return {**kwargs, **load}, load
 
 
-async def _load(state: ServerState, keep: KeepAlive, name: str, ref: str, load: dict[str, Any],
-                keep_alive: float | None, clock: Clock) -> None:
-    before = loaded_keys()
+async def _load(state: ServerState, ref: str, load: dict[str, Any], clock: Clock) -> None:
     await state.timed(asyncio.to_thread(get_llm, ref, **load))
     clock.mark_loaded()
-    keep.used(name, before, keep_alive)
 
 
 def _load_only(name: str, keep_alive: float | None, *, chat: bool) -> dict[str, Any]:
@@ -92,10 +88,16 @@ async def _run(request: Request, state: ServerState, req: _GenerateBase, name: s
     keep_alive = requested_keep_alive(req.keep_alive)
     keep = keep_alive_of(request)
     clock = Clock()
-    before = loaded_keys()
-    await _load(state, keep, name, ref, load, None, clock)
-    limits = state.settings.limits
-    stream = state.runner.generate_stream(ref, idle_timeout=limits.request_timeout_s, **task_kwargs, **kwargs)
+    before = keep.start(name)
+    try:
+        await _load(state, ref, load, clock)
+        limits = state.settings.limits
+        stream = state.runner.generate_stream(ref, idle_timeout=limits.request_timeout_s, **task_kwargs, **kwargs)
+        first = await state.timed(_first(stream))  # before answering 200: a bad grammar gets its status code
+    except BaseException:
+        keep.finish(name, before, None)
+        raise
+    clock.mark_first()
 
     def piece_line(text: str) -> dict[str, Any]:
         base: dict[str, Any] = {"model": name, "created_at": now_iso(), "done": False}
@@ -111,25 +113,27 @@ async def _run(request: Request, state: ServerState, req: _GenerateBase, name: s
         c_tok = final.completion_tokens if final else len(pieces)
         reason = final.finish_reason if final else ("length" if len(pieces) >= kwargs["max_tokens"] else "stop")
         line.update(done=True, done_reason=reason, **clock.totals(p_tok, c_tok))
-        keep.used(name, before, keep_alive)
         return line
 
-    first = await state.timed(_first(stream))  # before answering 200: a bad grammar gets its status code
-    clock.mark_first()
     if not req.stream:
-        pieces, final = await state.timed(_collect(first, stream))
+        try:
+            pieces, final = await state.timed(_collect(first, stream))
+        finally:
+            keep.finish(name, before, keep_alive)
         return final_line(pieces, final)
 
     async def lines() -> AsyncIterator[dict[str, Any]]:
         pieces: list[str] = []
         final: GenOut | None = None
-        items = _chain(first, stream)
-        async for item in items:
-            if isinstance(item, GenOut):
-                final = item
-            elif item:
-                pieces.append(item)
-                yield piece_line(item)
+        try:
+            async for item in _chain(first, stream):
+                if isinstance(item, GenOut):
+                    final = item
+                elif item:
+                    pieces.append(item)
+                    yield piece_line(item)
+        finally:
+            keep.finish(name, before, keep_alive)
         yield final_line(pieces, final)
 
     return ndjson(lines())
@@ -206,5 +210,10 @@ async def _load_or_unload(request: Request, state: ServerState, req: _GenerateBa
                           chat: bool) -> dict[str, Any]:
     keep_alive = requested_keep_alive(req.keep_alive)
     _, load = _options(req, state, name)
-    await _load(state, keep_alive_of(request), name, ref, load, keep_alive, Clock())
+    keep = keep_alive_of(request)
+    before = keep.start(name)
+    try:
+        await _load(state, ref, load, Clock())
+    finally:
+        keep.finish(name, before, keep_alive)
     return _load_only(name, keep_alive, chat=chat)
