@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ _lock = threading.Lock()
 _cache: dict[str, list[Any]] | None = None
 _cache_file: Path | None = None
 _dirty = False
+_checked = 0.0
+_RECHECK_S = 0.5
 
 
 def cache_file() -> Path:
@@ -35,8 +38,13 @@ def cache_file() -> Path:
 
 
 def _entries() -> dict[str, list[Any]]:
-    """The cache for the current ``LOCALMODELS_HOME`` (reloaded when it changes, as tests do)."""
-    global _cache, _cache_file, _dirty
+    """The cache for the current ``LOCALMODELS_HOME`` (reloaded when it changes, as tests do; the
+    setting is read again at most every ``_RECHECK_S``, so a listing of hundreds of files reads it once)."""
+    global _cache, _cache_file, _dirty, _checked
+    now = time.monotonic()
+    if _cache is not None and now - _checked < _RECHECK_S:
+        return _cache
+    _checked = now
     path = cache_file()
     if _cache is None or _cache_file != path:
         try:

@@ -116,8 +116,8 @@ def _found_rows() -> tuple[list[Row], list[str]]:
     found, notes = discover_all(scans(sources()))
     rows = []
     for f in found:
-        entries = [_entry(f.store, f.ref, x.path, x.digest) for x in f.files]
-        files = [e for e in entries if e is not None]
+        files = [Entry(f.store, f.ref, str(x.path), x.st.st_size, x.st.st_dev, x.st.st_ino, x.st.st_mtime_ns,
+                       x.digest) for x in f.files]  # already real paths, already stat'ed
         path = str(f.files[0].path) if f.files else ""
         rows.append(Row(f.store, f.ref, f.format, sum(e.size for e in files), None, f.license, f.modified,
                         path, files, f.problem))
