@@ -25,6 +25,14 @@ diffs well in review and hashes to a stable CI cache key::
 A lock entry also keeps the manifest fields it was made from (revision, include, exclude,
 quant), so ``lock`` reuses an entry whose manifest table did not change (use ``--upgrade`` to
 re-resolve branches to their newest commit).
+
+An optional model (``required = false``) that ``lock`` could not resolve is listed under
+``skipped`` with those same fields: the lock is then complete for that manifest table
+(``lock --check`` passes) and the next ``lock`` tries the model again::
+
+    skipped = [
+        { name = "reranker", ref = "acme/reranker", required = false },
+    ]
 """
 
 from __future__ import annotations
@@ -93,11 +101,20 @@ class LockedModel(ModelRequest):
         return sum(f.size for f in self.file)
 
 
+class SkippedModel(ModelRequest):
+    """An optional manifest table that ``lock`` could not resolve (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    required: Literal[False] = False
+
+
 class Lock(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(default=LOCK_VERSION, ge=1, le=LOCK_VERSION)
     model: list[LockedModel] = Field(default_factory=list)
+    skipped: list[SkippedModel] = Field(default_factory=list)
 
     @property
     def models(self) -> list[LockedModel]:
@@ -106,6 +123,9 @@ class Lock(BaseModel):
     def get(self, name: str) -> LockedModel | None:
         return next((m for m in self.model if m.name == name), None)
 
+    def get_skipped(self, name: str) -> SkippedModel | None:
+        return next((m for m in self.skipped if m.name == name), None)
+
     def canonical(self) -> dict[str, Any]:
         """Sorted, None-free data: what is written and what the cache key hashes."""
         models = []
@@ -113,7 +133,10 @@ class Lock(BaseModel):
             d = m.model_dump(exclude_none=True)
             d["file"] = sorted(d["file"], key=lambda f: f["path"])
             models.append(d)
-        return {"version": self.version, "model": models}
+        out: dict[str, Any] = {"version": self.version, "model": models}
+        if self.skipped:  # absent when empty: locks without one keep their bytes and cache key
+            out["skipped"] = [m.model_dump(exclude_none=True) for m in sorted(self.skipped, key=lambda m: m.name)]
+        return out
 
     def dumps(self) -> str:
         import tomli_w
@@ -154,11 +177,12 @@ def parse_lock(text: str, *, path: str | Path = LOCK_NAME) -> Lock:
             line = TomlLocator(text).line_of(tuple(str(p) for p in loc if not isinstance(p, int)))
         raise ManifestError(f"bad lock file entry {where}: {err['msg']}", path=str(path), line=line,
                             hint="regenerate it: localmodels lock") from None
-    names = [m.name for m in lock.model]
+    names = [m.name for m in lock.model] + [m.name for m in lock.skipped]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
+        twice_locked = [m.name for m in lock.model].count(dupes[0]) > 1
         raise ManifestError(f"model {dupes[0]!r} is locked twice", path=str(path),
-                            line=_nth_table_line(text, "model", names.index(dupes[0]), last=True),
+                            line=_nth_table_line(text, "model", 0, last=True) if twice_locked else None,
                             hint="regenerate it: localmodels lock")
     return lock
 

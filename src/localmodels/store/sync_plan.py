@@ -2,8 +2,8 @@
 
 :func:`lock_manifest` resolves every manifest entry (pulling what is missing, at the commit the
 entry's revision names on the Hub now) and records the source, commit and every file's size and
-sha256; entries whose manifest table did not change are kept. :func:`stale_entries` says which
-entries a lock no longer matches.
+sha256; entries whose manifest table did not change are kept; optional models that cannot be
+resolved are recorded as left out. :func:`stale_entries` says which entries a lock no longer matches.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..errors import LocalModelsError
 from ..sources._files import sha256_file
 from ..sources._hflayout import matches
 from ..sources.base import FileRecord
-from .lock_format import Lock, LockedFile, LockedModel
+from .lock_format import Lock, LockedFile, LockedModel, SkippedModel
 from .manifest import Manifest, ModelSpec, is_folder_ref
 from .pins import Pinning, pinning_for, store_resolve
 from .sync_apply import DEFAULT_ATTEMPTS, _pull_spec, with_retry_policy
@@ -48,9 +48,7 @@ def locked_from(spec: ModelSpec, lm: Any, root: Path) -> LockedModel:
     if spec.include or spec.exclude:  # the store applies patterns to Hub pulls; folders are taken whole
         files = [f for f in files if matches(f.path, spec.include or None, spec.exclude or None)]
     entry: dict[str, Any] = {
-        "name": spec.name, "ref": spec.ref, "revision": spec.revision, "include": spec.include,
-        "exclude": spec.exclude, "quant": spec.quant, "allow_pickle": spec.allow_pickle or None,
-        "required": spec.required, "file": files, **pinning_for(lm).lock_fields(spec, lm),
+        **manifest_fields(spec), "required": spec.required, "file": files, **pinning_for(lm).lock_fields(spec, lm),
     }
     return LockedModel.model_validate(entry)
 
@@ -99,16 +97,26 @@ def lock_manifest(manifest: Manifest, *, previous: Lock | None = None, upgrade: 
                 error.args = (error.message,)
             raise error
         skipped.append((spec.name, getattr(error, "message", str(error))))
-    lock = Lock(model=[entries[n] for n in sorted(entries)])
+    left_out = [SkippedModel(**manifest_fields(manifest.get(n))) for n, _ in sorted(skipped)]
+    lock = Lock(model=[entries[n] for n in sorted(entries)], skipped=left_out)
     return LockOutcome(lock, sorted(s.name for s in todo if s.name in entries), sorted(reused), skipped)
 
 
+def manifest_fields(spec: ModelSpec | None) -> dict[str, Any]:
+    """The manifest table's fields a lock entry keeps (``allow_pickle`` only when true)."""
+    assert spec is not None
+    return {"name": spec.name, "ref": spec.ref, "revision": spec.revision, "include": spec.include,
+            "exclude": spec.exclude, "quant": spec.quant, "allow_pickle": spec.allow_pickle or None}
+
+
 def stale_entries(manifest: Manifest, lock: Lock) -> list[str]:
-    """Names whose manifest table differs from the lock (or that only one of them has)."""
-    names = {s.name for s in manifest.models} | {m.name for m in lock.model}
+    """Names whose manifest table differs from the lock (or that only one of them has). An optional
+    model the lock records as left out (``[[skipped]]``) counts as locked while its table is unchanged."""
+    names = {s.name for s in manifest.models} | {m.name for m in lock.model} | {m.name for m in lock.skipped}
     out = []
     for n in sorted(names):
-        s, m = manifest.get(n), lock.get(n)
+        s = manifest.get(n)
+        m = lock.get(n) or (lock.get_skipped(n) if s is not None and not s.required else None)
         if s is None or m is None or s.spec_key() != m.spec_key():
             out.append(n)
     return out
