@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,19 +19,21 @@ from ..sources import _records as rec
 from ..sources.hfcache import dir_size
 from ..sources.registry import source_for, sources
 from ._paths import derived_root, models_dir, records_dir
+from ._prune_locks import kept_entry, locked_folders, project_locks, protected_by
 
 
 @dataclass
 class PruneReport:
     removed: list[dict[str, Any]] = field(default_factory=list)  # {"kind", "path", "bytes", "name"?}
     dry_run: bool = False
+    kept: list[dict[str, Any]] = field(default_factory=list)  # LRU candidates a lock kept: {"name", "lock", ...}
 
     @property
     def freed(self) -> int:
         return sum(int(r["bytes"]) for r in self.removed)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "freed": self.freed, "removed": self.removed}
+        return {"dry_run": self.dry_run, "freed": self.freed, "removed": self.removed, "kept": self.kept}
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$", re.I)
@@ -75,12 +78,15 @@ def disk_usage() -> dict[str, Any]:
     }
 
 
-def prune(*, keep: int | None = None, max_size: str | int | None = None, dry_run: bool = False) -> PruneReport:
+def prune(*, keep: int | None = None, max_size: str | int | None = None, dry_run: bool = False,
+          locks: Sequence[str | Path] | None = None) -> PruneReport:
     """Remove orphans (incomplete downloads, blobs no snapshot uses, records whose files vanished),
     then the least-recently-used stored models beyond ``keep`` models or ``max_size`` bytes.
 
     Only models that take space in the store count (Hub snapshots, assembled GGUFs); local
-    folders and PyPI carriers are used in place and are never deleted.
+    folders and PyPI carriers are used in place and are never deleted. Models a lock references
+    are never removed for ``keep`` / ``max_size`` (``locks``; default: the current project's lock,
+    see :mod:`._prune_locks`); ``report.kept`` says which lock kept each.
     """
     if keep is not None and keep < 0:
         raise UsageError("--keep must be 0 or more")
@@ -110,6 +116,7 @@ def prune(*, keep: int | None = None, max_size: str | int | None = None, dry_run
             drop("stale record", r.file_path, 0, r.name)
     # 3. least recently used stored models
     if keep is not None or limit is not None:
+        locked = locked_folders(project_locks(locks))
         records = rec.all_records()
         stored = [m for src in sources() for m in src.stored(records)]
         stored.sort(key=lambda m: m.last_used, reverse=True)  # most recent first
@@ -118,6 +125,10 @@ def prune(*, keep: int | None = None, max_size: str | int | None = None, dry_run
             over_keep = keep is not None and i >= keep
             over_size = limit is not None and total > limit
             if not (over_keep or over_size):
+                continue
+            by = protected_by(m, locked)
+            if by is not None:
+                report.kept.append(kept_entry(m, by))
                 continue
             try:
                 removed = m.remove(dry_run)
