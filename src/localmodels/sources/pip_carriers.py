@@ -90,7 +90,7 @@ def discover() -> Discovery:
             if not files or key in seen:
                 continue
             seen.add(key)
-            found = Found(store="pip", ref=f"pypi:{key}", name=key, license=lic)
+            found = Found(store="pypi", ref=f"pypi:{key}", name=key, license=lic)
             for rel, _size, digest in files:
                 f = file_of(site / rel, rel, digest)
                 if f is not None:
