@@ -72,6 +72,10 @@ class Settings:
                              "+-50% jitter)")
     retry_max_wait: float = _var("RETRY_MAX_WAIT", 60.0, "longest single wait between Hub attempts, "
                                  "Retry-After included")
+    hub_connect_timeout: float = _var("HUB_CONNECT_TIMEOUT", 10.0, "seconds to open a connection to the Hub "
+                                      "(every call: model info, file lists, downloads)")
+    hub_read_timeout: float = _var("HUB_READ_TIMEOUT", 30.0, "seconds the Hub may stay silent in a call or "
+                                   "a download before the attempt fails (then the retry policy applies)")
     batch_inflight: int = _var("BATCH_INFLIGHT", 1, "`localmodels serve`: encoder batches per model at once")
     price_per_mtok: float | None = _var("PRICE_PER_MTOK", None, "USD per million tokens for `remote:` models "
                                         "in `bench` (`--price-per-mtok` wins)", "no cost shown")
