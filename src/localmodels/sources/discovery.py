@@ -264,6 +264,19 @@ class FoundSource(SourceBase):
     def in_place(self, record: rec.Record) -> bool:
         return True
 
+    def prune_orphans(self, dry_run: bool) -> list[dict[str, Any]]:
+        """Our link folders whose record is gone (only symlinks live there)."""
+        import shutil
+
+        base = links_dir() / self.kind
+        out: list[dict[str, Any]] = []
+        for folder in sorted(base.iterdir()) if base.is_dir() else []:
+            if folder.is_dir() and rec.load(folder.name) is None:
+                out.append({"kind": "links", "path": str(folder), "bytes": 0, "name": folder.name})
+                if not dry_run:
+                    shutil.rmtree(folder, ignore_errors=True)
+        return out
+
 
 def discover_all(scans: Sequence[tuple[str, Callable[[], Discovery]]]) -> tuple[list[Found], list[str]]:
     """Everything the ``(store, scan)`` pairs find, and notes on what was skipped; nothing is hashed."""
