@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import time
@@ -23,11 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+
 from .. import config
-from ._files import write_atomic
+from ._files import is_safe_relpath, write_atomic
+from .hfcache import valid_repo_id, valid_revision
 
 RECORD_VERSION = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+log = logging.getLogger("localmodels.store")
+_REPORTED: set[Path] = set()
 
 
 def records_dir() -> Path:
@@ -124,17 +130,97 @@ class Record:
         return bad
 
 
+class FileShape(BaseModel):
+    """What a record says about one file (validated when the record is read back)."""
+
+    model_config = ConfigDict(extra="allow")
+    path: StrictStr
+    size: StrictInt = Field(ge=0)
+    sha256: StrictStr | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    mtime_ns: StrictInt | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, v: str) -> str:
+        if not is_safe_relpath(v):
+            raise ValueError("not a relative path inside the model folder")
+        return v
+
+
+class RecordShape(BaseModel):
+    """The shape a record file must have (like the catalog, checked with pydantic; unknown keys ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    key: StrictStr = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    ref: StrictStr
+    name: StrictStr
+    source: StrictStr = Field(min_length=1)
+    path: StrictStr = Field(min_length=1)
+    files: list[FileShape] = Field(default_factory=list)
+    served_by: StrictStr = ""
+    repo_id: StrictStr | None = None
+    revision: StrictStr | None = None
+    commit: StrictStr | None = Field(default=None, pattern=r"^[0-9a-f]{40}$")
+    package: StrictStr | None = None
+    version: StrictStr | None = None
+    entry_id: StrictStr | None = None
+    allow_patterns: list[StrictStr] | None = None
+    license: StrictStr | None = None
+    size: StrictInt = Field(default=0, ge=0)
+    pulled_at: StrictStr = ""
+    last_used: StrictStr = ""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    version_of_record: StrictInt = RECORD_VERSION
+
+    @field_validator("repo_id")
+    @classmethod
+    def _repo(cls, v: str | None) -> str | None:
+        if v is not None and not valid_repo_id(v):
+            raise ValueError("not a Hub repo id (org/name)")
+        return v
+
+    @field_validator("revision")
+    @classmethod
+    def _revision(cls, v: str | None) -> str | None:
+        if v is not None and not valid_revision(v):
+            raise ValueError("not a branch, tag or commit")
+        return v
+
+
 def load(key: str) -> Record | None:
     return load_file(records_dir() / f"{key}.json")
 
 
 def load_file(path: Path) -> Record | None:
+    """The record in ``path``; None when there is none, or when it is damaged (reported once, by name:
+    a damaged record counts as absent, and the next pull of its model writes a good one over it)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in Record.__dataclass_fields__}
-        return Record(**known)
-    except (OSError, ValueError, TypeError):
+        text = path.read_text(encoding="utf-8")
+    except OSError:
         return None
+    try:
+        shape = RecordShape.model_validate_json(text)
+        if shape.key != path.stem:
+            raise ValueError(f"its key {shape.key!r} is not its file name")
+    except ValueError as e:  # pydantic's ValidationError is a ValueError
+        _report_damaged(path, e)
+        return None
+    data = shape.model_dump()
+    data["files"] = [f.model_dump(exclude_none=False) for f in shape.files]
+    return Record(**data)
+
+
+def _report_damaged(path: Path, err: ValueError) -> None:
+    if path in _REPORTED:
+        return
+    _REPORTED.add(path)
+    if isinstance(err, ValidationError) and err.errors():
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ())) or "the record"
+        reason = f"{where}: {first.get('msg', 'invalid')}"
+    else:
+        reason = str(err).splitlines()[0] if str(err) else "invalid"
+    log.warning("ignoring the damaged record %s (%s); pulling the model again replaces it", path.name, reason)
 
 
 def all_records() -> list[Record]:

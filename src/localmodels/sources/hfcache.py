@@ -20,13 +20,13 @@ import json
 import logging
 import os
 import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .. import config
 from ..refs import _REPO_ID, _REVISION  # the reference grammar's own rules for org/name and @revision
+from ._confine import inside, remove_path
 from ._files import write_atomic
 
 log = logging.getLogger("localmodels.sources.hub")
@@ -41,6 +41,11 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # ---- names ---------------------------------------------------------------------------------------
 def is_commit(revision: str | None) -> bool:
     return bool(revision and HEX40.match(revision))
+
+
+def is_blob_name(name: str) -> bool:
+    """A name ``huggingface_hub`` gives a blob: an LFS sha256 or a git blob sha1 (nothing else is ours)."""
+    return bool(HEX64.match(name) or HEX40.match(name))
 
 
 def valid_repo_id(repo_id: object) -> bool:
@@ -108,6 +113,16 @@ class RepoFolder:
 
     def exists(self) -> bool:
         return self.path.is_dir()
+
+    @property
+    def linked(self) -> bool:
+        """Is the repo folder a link (to a user's folder, maybe)? Then nothing in it is ours to delete."""
+        return self.path.is_symlink() or (
+            self.path.exists() and os.path.realpath(self.path) != os.path.join(os.path.realpath(self.cache), self.name))
+
+    def _deletable(self, path: Path) -> bool:
+        """May the store delete ``path``: inside this repo folder, and the folder not a link?"""
+        return not self.linked and inside(path, self.path)
 
     def snapshot(self, commit: str) -> Path:
         """``snapshots/<commit>`` (it may not exist)."""
@@ -262,10 +277,11 @@ class RepoFolder:
         """Remove a snapshot entry and the blob behind it (so nothing bad counts as present)."""
         p = self.snapshot(commit) / rel
         real = Path(os.path.realpath(p))
-        for target in (p, real):
+        blob = real != p and is_blob_name(real.name) and inside(real, self.path / "blobs")
+        for target in (p, real) if blob else (p,):  # a link out of the cache: only the link goes
             try:
-                if target.is_symlink() or target.is_file():
-                    target.unlink()
+                if self._deletable(target) and (target.is_symlink() or target.is_file()):
+                    remove_path(target, self.path)
             except OSError:
                 pass
 
@@ -273,13 +289,17 @@ class RepoFolder:
         """Delete orphan ``blobs/*.incomplete`` files; one whose blob lock is held is a live download."""
         from filelock import FileLock, Timeout
 
-        removed = []
+        removed: list[Path] = []
+        if self.linked:
+            return removed
         for part in self.incomplete():
+            if not is_blob_name(part.name.split(".")[0]):
+                continue
             lock_path = self.lock_path(part.name.split(".")[0])
             try:
                 lock_path.parent.mkdir(parents=True, exist_ok=True)
                 with FileLock(str(lock_path), timeout=0):
-                    part.unlink(missing_ok=True)
+                    remove_path(part, self.path)
                     removed.append(part)
             except (Timeout, OSError):
                 continue
@@ -293,12 +313,16 @@ class RepoFolder:
         removed: list[dict[str, Any]] = []
         if not self.exists():
             return removed
+        if self.linked:
+            from ._confine import refuse
+
+            raise refuse(self.path, self.cache)
         all_commits = self.commits()
         targets = all_commits if commits is None else [c for c in commits if c in all_commits]
         if commits is None or set(targets) == set(all_commits):
             removed.append({"kind": "hub repo", "path": str(self.path), "bytes": self.size(), "name": self.repo_id})
             if not dry_run:
-                shutil.rmtree(self.path, ignore_errors=True)
+                self._remove_all()
             return removed
         keep = self.blobs_in_use(except_commits=targets)
         drop: set[str] = set()
@@ -311,19 +335,35 @@ class RepoFolder:
             snap = self.snapshot(c)
             removed.append({"kind": "snapshot", "path": str(snap), "bytes": 0, "name": f"{self.repo_id}@{c[:10]}"})
             if not dry_run:
-                shutil.rmtree(snap, ignore_errors=True)
-                self.tree_path(c).unlink(missing_ok=True)
+                remove_path(snap, self.path)
+                remove_path(self.tree_path(c), self.path)
         for name, c in self.refs().items():
             if c in targets:
                 removed.append({"kind": "ref", "path": str(self.ref_path(name)), "bytes": 0, "name": name})
                 if not dry_run:
-                    self.ref_path(name).unlink(missing_ok=True)
-        for b in sorted(drop):
+                    remove_path(self.ref_path(name), self.path)
+        for b in sorted(n for n in drop if is_blob_name(n)):
             p = self.blob(b)
             removed.append({"kind": "blob", "path": str(p), "bytes": p.stat().st_size if p.exists() else 0})
             if not dry_run:
-                p.unlink(missing_ok=True)
+                remove_path(p, self.path)
         return removed
+
+    def _remove_all(self) -> None:
+        """Delete what the cache layout puts in the repo folder (a stranger's file stays, and so does
+        the folder then); links are removed, never followed."""
+        for part in ("snapshots", "refs", "trees", ".no_exist"):
+            remove_path(self.path / part, self.path)
+        blobs = self.path / "blobs"
+        if blobs.is_dir() and not blobs.is_symlink():
+            for p in blobs.iterdir():
+                if is_blob_name(p.name.split(".")[0]) and (p.name.count(".") == 0 or p.name.endswith(".incomplete")):
+                    remove_path(p, self.path)
+        for d in (blobs, self.path):
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
 
 def cached_repos(cache: Path | None = None) -> list[RepoFolder]:

@@ -19,11 +19,12 @@ from .. import config
 from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError
 from ..refs import parse_ref
 from . import _records as rec
+from ._confine import remove_path
 from ._files import sha256_file
 from ._hflayout import matches
 from ._serve import SourceBase, check_record, find_entry, refuse_pin_mismatch, to_model
 from .base import FileProblem, FileRecord, LocalModel, ModelStatus, Spec, StoredModel
-from .hfcache import RepoFolder, cached_repos
+from .hfcache import RepoFolder, cached_repos, is_blob_name
 from .verify import CheckResult
 
 if TYPE_CHECKING:
@@ -294,6 +295,8 @@ class HubSource(SourceBase):
 
         removed: list[dict[str, Any]] = []
         for repo in cached_repos():
+            if repo.linked:  # a link to someone's folder: never ours to prune
+                continue
             lk = rec.lock(rec.hub_lock_key(repo.repo_id), timeout=0)
             try:
                 lk.acquire()
@@ -306,11 +309,11 @@ class HubSource(SourceBase):
                             for p in gone]
                 used = repo.blobs_in_use()
                 for p in repo.blobs():
-                    if p.name not in used:
+                    if p.name not in used and is_blob_name(p.name):  # a stranger's mine.txt stays
                         removed.append({"kind": "unreferenced blob", "path": str(p), "bytes": p.stat().st_size,
                                         "name": repo.repo_id})
                         if not dry_run:
-                            p.unlink(missing_ok=True)
+                            remove_path(p, repo.path)
             finally:
                 lk.release()
         return removed
@@ -318,7 +321,7 @@ class HubSource(SourceBase):
     def stored(self, records: Sequence[rec.Record]) -> list[StoredModel]:
         recorded = {(r.repo_id, r.commit): r for r in records if r.source == self.kind and r.repo_id and r.commit}
         out = []
-        for repo in cached_repos():
+        for repo in (r for r in cached_repos() if not r.linked):
             for commit in repo.commits():
                 r = recorded.get((repo.repo_id, commit))
                 last = rec.parse_iso(r.last_used) if r else os.stat(repo.snapshot(commit)).st_mtime

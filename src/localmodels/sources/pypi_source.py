@@ -8,7 +8,6 @@ files themselves are never deleted.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError, Offlin
 from ..refs import parse_ref
 from . import _records as rec
 from . import pypi
+from ._confine import inside, remove_path
 from ._serve import SourceBase, check_record, refuse_pin_mismatch, save_if_changed, to_model
 from .base import FileProblem, LocalModel, ModelStatus, Spec, StoredModel
 from .hfcache import dir_size
@@ -181,7 +181,8 @@ class PypiSource(SourceBase):
             return model
 
     def _assembled(self, record: rec.Record) -> bool:
-        return Path(record.path).is_relative_to(rec.models_dir())
+        """Did we build it (under ``models/``, both sides resolved)? Only then may the store delete it."""
+        return inside(record.path, rec.models_dir())
 
     def check(self, record: rec.Record, *, deep: bool = True) -> CheckResult:
         _entry, origin = catalog_source_for(record.package or record.name)
@@ -189,7 +190,7 @@ class PypiSource(SourceBase):
 
     def repair(self, record: rec.Record, problems: Sequence[FileProblem]) -> None:
         if self._assembled(record):  # ours: assemble again
-            shutil.rmtree(record.path, ignore_errors=True)
+            remove_path(record.path, rec.models_dir())
             rec.delete(record.key)
             spec = self.parse(f"pypi:{record.package}")
             assert spec is not None
@@ -210,7 +211,7 @@ class PypiSource(SourceBase):
         if r is not None and self._assembled(r):  # a file we built: ours to delete
             out.append({"kind": "assembled", "path": r.path, "bytes": dir_size(Path(r.path)), "name": name})
             if not dry_run:
-                shutil.rmtree(r.path, ignore_errors=True)
+                remove_path(r.path, rec.models_dir())
         return self.forget(self.key(spec), name, dry_run=dry_run)[:1] + out if r is not None else []
 
     def in_place(self, record: rec.Record) -> bool:

@@ -7,7 +7,6 @@ the store adds its records and derived artifacts and removes the least recently 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from .. import config
 from ..errors import LocalModelsError, UsageError
 from ..sources import _records as rec
+from ..sources._confine import remove_path
 from ..sources.hfcache import dir_size
 from ..sources.registry import source_for, sources
 from ._paths import derived_root, models_dir, records_dir
@@ -96,10 +96,7 @@ def prune(*, keep: int | None = None, max_size: str | int | None = None, dry_run
     def drop(kind: str, path: Path, size: int, name: str | None = None) -> None:
         report.removed.append({"kind": kind, "path": str(path), "bytes": size, **({"name": name} if name else {})})
         if not dry_run:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+            remove_path(path, config.home())  # never outside the store, whatever a record says
 
     # 1. each source's orphans (partial downloads, unused blobs), then our own leftovers
     for src in sources():
