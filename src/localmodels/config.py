@@ -103,6 +103,10 @@ class Settings:
                                  "beside those `localmodels scan` remembers", "none")
     pip_paths: str | None = _var("PIP_PATHS", None, "site folders searched for pip packages that carry "
                                  "model files (path-separated)", "this Python's sys.path")
+    folder_max_files: int = _var("FOLDER_MAX_FILES", 10_000, "local-folder models: most files a model folder "
+                                 "may hold (a sanity limit, checked while listing, before any hashing)")
+    folder_max_bytes: int = _var("FOLDER_MAX_BYTES", 1 << 40, "local-folder models: most bytes a model folder "
+                                 "may hold (a sanity limit, checked before any hashing)", "1 TiB")
 
 
 def _parse(raw: str, hint: Any, var: str) -> Any:

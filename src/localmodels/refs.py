@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ def parse_ref(ref: str) -> ModelRef:
             raise InvalidReferenceError(raw, "missing model name after 'remote:'")
         return ModelRef(raw, "remote", name)
     if _looks_like_path(raw) or Path(raw).expanduser().is_dir():
-        return ModelRef(raw, "local", str(Path(raw).expanduser().resolve()))
+        return ModelRef(raw, "local", os.path.realpath(Path(raw).expanduser()))  # a link loop: no RuntimeError
     name, _, revision = raw.partition("@")
     if "@" in raw and not revision:
         raise InvalidReferenceError(raw, "empty revision after '@'")

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import os
+import stat
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import config
 from ..errors import ModelNotFoundError, UsageError
 from ..refs import parse_ref
 from . import _records as rec
@@ -35,37 +38,122 @@ class ScannedFile:
 
 
 def check_folder(path: str | Path, *, ref: str | None = None) -> Path:
-    """The folder as an absolute path; a clear error when it is missing or not a folder."""
+    """The folder as an absolute path; a clear error when it is missing, not a folder, or a folder
+    that is never a model (``/``, the home folder, one holding the store)."""
     p = Path(path).expanduser()
-    if not p.exists():
-        raise ModelNotFoundError(f"no such folder: {p}", ref=ref, hint="check the path (a local model is a folder)")
-    if not p.is_dir():
-        raise UsageError(f"not a folder: {p}", hint="a local model is a folder holding the model files")
-    return p.resolve()
+    try:
+        if not p.exists():
+            raise ModelNotFoundError(f"no such folder: {p}", ref=ref,
+                                     hint="check the path (a local model is a folder)")
+        if not p.is_dir():
+            raise UsageError(f"not a folder: {p}", hint="a local model is a folder holding the model files")
+        real = p.resolve(strict=True)
+    except (OSError, RuntimeError) as e:  # a link loop (ELOOP), no permission
+        raise UsageError(f"cannot use {p} as a model folder: {getattr(e, 'strerror', None) or e}",
+                         hint="point at a real folder that holds the model files") from None
+    refuse_special(real)
+    return real
+
+
+# ---- walking a folder: regular files only, each real folder once, within the sanity limits --------
+_MODEL_NAMES = {"config.json", "meta.json", "gliner_config.json", "config.cfg", "modules.json"}
+_MODEL_SUFFIXES = (".safetensors", ".onnx", ".gguf", ".ggml", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".keras",
+                   ".msgpack", ".tflite", ".ot", ".npz", ".pkl", ".model", ".mlmodel", ".pb", ".llamafile")
+
+
+def is_model_file(rel: str) -> bool:
+    """A file that makes a folder a model: weights or a model config (not notes, not code)."""
+    name = rel.rsplit("/", 1)[-1].lower()
+    return name in _MODEL_NAMES or name.endswith(_MODEL_SUFFIXES)
+
+
+def refuse_special(folder: Path) -> None:
+    """``/``, the home folder, and any folder holding the store are never model folders."""
+    why = None
+    if folder == Path(folder.anchor):
+        why = "it is the root of the filesystem"
+    elif folder == Path(os.path.realpath(Path.home())):
+        why = "it is your home folder"
+    else:
+        for what, place in (("LOCALMODELS_HOME", config.home()), ("the Hugging Face cache", config.hub_cache())):
+            real = Path(os.path.realpath(place))
+            if real == folder or real.is_relative_to(folder):
+                why = f"it holds the localmodels store ({what}: {real})"
+                break
+    if why:
+        raise UsageError(f"refusing {folder} as a model folder: {why}",
+                         hint="point at the folder that holds the model files (config.json, *.onnx, *.gguf...)")
+
+
+def _too_big(folder: Path, what: str, limit: int, var: str) -> UsageError:
+    return UsageError(f"{folder} holds more than {limit} {what}: too much for a model folder "
+                      f"(the sanity limit {var})",
+                      hint=f"point at the folder that holds the model files, or raise {var}")
+
+
+def walk_files(folder: Path, *, skip_python: bool = False) -> list[tuple[str, os.stat_result]]:
+    """(relative path, stat) of each regular file under ``folder``, sorted; links are followed but
+    each real folder is walked once (loops and ``a -> .`` links add nothing), FIFOs, devices,
+    sockets and broken or looping links are left out. UsageError past the file-count or size limit
+    (settings ``LOCALMODELS_FOLDER_MAX_FILES`` / ``_BYTES``), found while walking, before any hashing."""
+    s = config.settings()
+    out: list[tuple[str, os.stat_result]] = []
+    total = 0
+    top = os.stat(folder)
+    seen = {(top.st_dev, top.st_ino)}
+    queue: deque[tuple[str, str]] = deque([(str(folder), "")])
+    while queue:
+        path, rel = queue.popleft()
+        try:
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: (e.is_symlink(), e.name))  # real folders before links
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                st = os.stat(e.path)  # follows links: what the file really is
+            except OSError:  # a broken link, a loop (ELOOP), no permission
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                ident = (st.st_dev, st.st_ino)
+                if e.name in _SKIP_DIRS or e.name.endswith(".dist-info") or ident in seen:
+                    continue
+                seen.add(ident)
+                queue.append((e.path, f"{rel}{e.name}/"))
+            elif stat.S_ISREG(st.st_mode):
+                name = e.name
+                if name in _SKIP_NAMES or name.endswith(_SKIP_SUFFIXES) or name.startswith(".~"):
+                    continue
+                if skip_python and name.endswith(".py"):
+                    continue
+                out.append((rel + name, st))
+                total += st.st_size
+                if len(out) > s.folder_max_files:
+                    raise _too_big(folder, "files", s.folder_max_files, "LOCALMODELS_FOLDER_MAX_FILES")
+                if total > s.folder_max_bytes:
+                    raise _too_big(folder, "bytes", s.folder_max_bytes, "LOCALMODELS_FOLDER_MAX_BYTES")
+    return sorted(out, key=lambda x: x[0])
 
 
 def list_files(folder: Path, *, skip_python: bool = False) -> list[str]:
-    """Relative paths of the model files under ``folder`` (sorted, '/'-separated)."""
-    out: list[str] = []
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".dist-info"))
-        rel_root = Path(root).relative_to(folder)
-        for name in files:
-            if name in _SKIP_NAMES or name.endswith(_SKIP_SUFFIXES) or name.startswith(".~"):
-                continue
-            if skip_python and name.endswith(".py"):
-                continue
-            out.append((rel_root / name).as_posix())
-    return sorted(out)
+    """Relative paths of the model files under ``folder`` (sorted, '/'-separated; see :func:`walk_files`)."""
+    return [rel for rel, _st in walk_files(folder, skip_python=skip_python)]
 
 
 def scan(folder: Path, paths: Iterable[str] | None = None, *,
          previous: Mapping[str, Mapping] | None = None, skip_python: bool = False) -> list[ScannedFile]:
-    """Size and sha256 of each file; a digest in ``previous`` is reused when size and mtime match."""
+    """Size and sha256 of each regular file; a digest in ``previous`` is reused when size and mtime match."""
     previous = previous or {}
     out: list[ScannedFile] = []
-    for rel in (list(paths) if paths is not None else list_files(folder, skip_python=skip_python)):
-        st = (folder / rel).stat()
+    if paths is None:
+        listed = walk_files(folder, skip_python=skip_python)
+    else:  # named files: only regular ones are read (a FIFO or a device would block or never end)
+        listed = []
+        for rel in paths:
+            st = (folder / rel).stat()
+            if stat.S_ISREG(st.st_mode):
+                listed.append((rel, st))
+    for rel, st in listed:
         old = previous.get(rel)
         if old and old.get("sha256") and old.get("size") == st.st_size and old.get("mtime_ns") == st.st_mtime_ns:
             digest = old["sha256"]
@@ -94,18 +182,20 @@ class LocalFolderSource(SourceBase):
         return Spec(self.kind, r.name, r.raw) if r.kind == self.kind else None
 
     def key(self, spec: Spec) -> str:
-        return rec.local_key(Path(spec.name).resolve())
+        return rec.local_key(os.path.realpath(spec.name))
 
     def present(self, spec: Spec) -> LocalModel:
         path = check_folder(spec.name, ref=spec.ref)
         key = rec.local_key(path)
         old = rec.load(key)
         previous = old.files_by_path() if old and old.path == str(path) else None
-        files = [f.as_dict() for f in scan(path, previous=previous)]
-        if not files:
-            raise ModelNotFoundError(f"the folder {path} holds no files", ref=spec.ref,
+        listed = list_files(path)  # within the limits, before any hashing
+        if not any(is_model_file(rel) for rel in listed):
+            raise ModelNotFoundError(f"the folder {path} holds no model file"
+                                     + ("" if listed else " (it holds no files at all)"), ref=spec.ref,
                                      hint="point at the folder that holds the model files "
-                                     "(config.json, *.onnx, *.gguf...)")
+                                     "(config.json, *.safetensors, *.onnx, *.gguf...)")
+        files = [f.as_dict() for f in scan(path, listed, previous=previous)]
         r = rec.Record(key=key, ref=spec.ref, name=str(path), source=self.kind, path=str(path), files=files,
                        served_by=f"local:{path}", pulled_at=(old.pulled_at if old else rec.now_iso()),
                        last_used=(old.last_used if old else ""), license=(old.license if old else None))
