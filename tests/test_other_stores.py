@@ -268,3 +268,26 @@ def test_list_all_benchmark_runs(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-3000:]
     figures = json.loads(out.read_text())
     assert figures["list_all"]["models"] >= 10 and figures["hash"]["ratio"] > 0
+
+
+def test_zero_shot_llm_from_an_ollama_ref(stores: Path) -> None:
+    r = run_cli("zero-shot", "--method", "llm", "-m", "ollama:smollm2:135m", "--labels", "sports,cooking",
+                "--json", "The striker scored twice in the final.", env={"LOCALMODELS_THREADS": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)[0]["label"] in ("sports", "cooking")
+
+
+def test_serve_an_ollama_ref(stores: Path, tmp_path: Path) -> None:
+    """``serve --models smol=ollama:smollm2:135m`` answers completions from Ollama's blob, in place."""
+    import httpx
+
+    from test_server import start_server, stop_server
+
+    live = start_server(tmp_path, "--models", "smol=ollama:smollm2:135m")
+    try:
+        r = httpx.post(live.url + "/v1/completions", json={"model": "smol", "prompt": "Paris is", "max_tokens": 3},
+                       timeout=120)
+        assert r.status_code == 200, r.text
+        assert r.json()["choices"][0]["text"]
+    finally:
+        stop_server(live)
