@@ -123,3 +123,14 @@ def test_a_hub_cache_copy_is_ours_to_link_without_include(copies: tuple[Path, Pa
     assert os.path.samefile(hub_blob, blob) and report["saved_bytes"] == hub_blob.stat().st_size
     check = json.loads(run_cli("verify", "bartowski/SmolLM2-135M-Instruct-GGUF", "--json").stdout)
     assert check[0]["ok"], check
+
+
+def test_reflink_clones_where_the_filesystem_can_else_says_why(copies: tuple[Path, Path]) -> None:
+    blob, lms = copies
+    report = dedup("--apply", "--reflink", "--include", "lmstudio")
+    mine = ours(report, lms)
+    if mine["status"] == "linked":  # btrfs, XFS...: shared extents, two inodes, same bytes
+        assert not os.path.samefile(blob, lms) and sha256(lms) == sha256(blob)
+    else:  # ext4 and friends cannot clone: nothing changed, and the reason says so
+        assert mine["status"] == "skipped" and "reflink" in mine["reason"] and report["saved_bytes"] == 0
+        assert not [p for p in lms.parent.iterdir() if p.name.startswith(".")]

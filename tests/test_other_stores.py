@@ -291,3 +291,12 @@ def test_serve_an_ollama_ref(stores: Path, tmp_path: Path) -> None:
         assert r.json()["choices"][0]["text"]
     finally:
         stop_server(live)
+
+
+def test_file_refs_name_model_files_only(stores: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a model")
+    r = run_cli("where", f"file:{notes}")
+    assert r.returncode == 2 and "not a model file" in r.stderr
+    gone = run_cli("where", str(tmp_path / "absent.gguf"))
+    assert gone.returncode == 1 and "model file not found" in gone.stderr and "Traceback" not in gone.stderr

@@ -84,6 +84,9 @@ class LooseFileSource(FoundSource):
         path = Path(spec.name)
         if path.is_dir():
             raise UsageError(f"{spec.ref} is a folder", hint=f"use the folder itself as the model: {path}")
+        if not path.name.lower().endswith(MODEL_SUFFIXES):
+            raise UsageError(f"{spec.ref} is not a model file", hint="a file: reference names a .gguf, .onnx or "
+                             ".safetensors file")
         return self.found(path) if path.is_file() else None
 
     def found(self, path: Path) -> Found | None:
