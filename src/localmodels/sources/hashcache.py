@@ -17,7 +17,8 @@ import hashlib
 import json
 import os
 import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +30,30 @@ _lock = threading.Lock()
 _cache: dict[str, list[Any]] | None = None
 _cache_file: Path | None = None
 _dirty = False
-_checked = 0.0
-_RECHECK_S = 0.5
+_pinned = 0
 
 
 def cache_file() -> Path:
     return config.home() / "hashcache.json"
 
 
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within it, the cache file is located once (a listing of hundreds of files reads the setting once)."""
+    global _pinned
+    _entries()
+    _pinned += 1
+    try:
+        yield
+    finally:
+        _pinned -= 1
+
+
 def _entries() -> dict[str, list[Any]]:
-    """The cache for the current ``LOCALMODELS_HOME`` (reloaded when it changes, as tests do; the
-    setting is read again at most every ``_RECHECK_S``, so a listing of hundreds of files reads it once)."""
-    global _cache, _cache_file, _dirty, _checked
-    now = time.monotonic()
-    if _cache is not None and now - _checked < _RECHECK_S:
+    """The cache for the current ``LOCALMODELS_HOME`` (reloaded when it changes, as tests do)."""
+    global _cache, _cache_file, _dirty
+    if _cache is not None and _pinned:
         return _cache
-    _checked = now
     path = cache_file()
     if _cache is None or _cache_file != path:
         try:

@@ -44,8 +44,8 @@ def roots() -> list[Path]:
 def split_name(name: str, ref: str) -> tuple[str, str, str, str]:
     """``[host/][namespace/]model[:tag]`` -> (registry, namespace, model, tag)."""
     parts = name.split("/")
-    model, _, tag = parts[-1].partition(":")
-    tag = tag or "latest"
+    model, colon, tag = parts[-1].partition(":")
+    tag = tag or ("" if colon else "latest")  # "name:" names no tag: refused below
     if len(parts) == 1:
         registry, namespace = DEFAULT_REGISTRY, DEFAULT_NAMESPACE
     elif len(parts) == 2:

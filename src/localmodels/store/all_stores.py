@@ -149,6 +149,11 @@ def _hash_or_none(path: str) -> str | None:
 
 def list_all(*, digests: bool = True) -> tuple[list[Row], list[str]]:
     """Every model in every store (ours first), and notes on what was skipped."""
+    with hashcache.batch():
+        return _list_all(digests)
+
+
+def _list_all(digests: bool) -> tuple[list[Row], list[str]]:
     rows = _our_rows()
     seen = {e.path for r in rows for e in r.files}
     found, notes = _found_rows()
