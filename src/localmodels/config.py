@@ -227,6 +227,19 @@ def offline() -> bool:
             or any(is_true(os.environ.get(v)) for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")))
 
 
+def offline_reason() -> str | None:
+    """What turned offline mode on, as the user would undo it (``--offline``, ``HF_HUB_OFFLINE=1``...);
+    None when online."""
+    if _forced_offline:
+        return "--offline"
+    if settings().offline:
+        return "LOCALMODELS_OFFLINE=" + os.environ.get("LOCALMODELS_OFFLINE", "1").strip()
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if is_true(os.environ.get(var)):
+            return f"{var}={os.environ[var].strip()}"
+    return None
+
+
 def set_offline(value: bool = True) -> None:
     """Turn offline mode on (or back off) for this process (the CLI's ``--offline``)."""
     global _forced_offline

@@ -182,6 +182,7 @@ class ModelStatus:
     last_used: str | None = None
     key: str | None = None
     ref: str | None = None
+    also_served_by: list[str] = field(default_factory=list)  # other copies of the same model (one row)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -207,6 +208,7 @@ class Spec:
     allow_pickle: bool = False
     exact_patterns: bool = False  # a present copy must have been pulled with exactly these patterns
     quant: str | None = None
+    seeds: dict[str, str] | None = None  # sha256 -> a file already here with those bytes (another source's copy)
 
 
 @dataclass

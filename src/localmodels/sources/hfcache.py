@@ -20,14 +20,15 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import config
 from ..refs import _REPO_ID, _REVISION  # the reference grammar's own rules for org/name and @revision
 from ._confine import inside, remove_path
-from ._files import write_atomic
+from ._files import atomic_writer, write_atomic
 
 log = logging.getLogger("localmodels.sources.hub")
 TREE_FORMAT_VERSION = 1
@@ -256,6 +257,27 @@ class RepoFolder:
         data = {"format_version": TREE_FORMAT_VERSION, "files": {p: tree[p] for p in sorted(tree)}}
         write_atomic(self.tree_path(commit), json.dumps(data, indent=1).encode())
 
+    def place_copy(self, commit: str, rel: str, digest: str | None, seeds: Mapping[str, str]) -> bool:
+        """Copy in a local file with sha256 ``digest`` (``seeds``: sha256 -> path) as the blob of ``rel``,
+        linked from the snapshot (checked afterwards like a download); False when there is none."""
+        source = seeds.get(digest or "")
+        if not digest or not HEX64.match(digest) or source is None or self.linked:
+            return False
+        blob = self.blob(digest)
+        try:
+            if not blob.is_file():
+                with open(source, "rb") as src, atomic_writer(blob, suffix=".incomplete") as out:
+                    shutil.copyfileobj(src, out, 8 << 20)
+            link = self.snapshot(commit) / rel
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink() or link.exists():
+                remove_path(link, self.path)
+            link.symlink_to(os.path.relpath(blob, link.parent))
+        except OSError as e:
+            log.info("could not copy %s in as %s (%s); downloading it", source, rel, e)
+            return False
+        return True
+
     # ---- sizes ----------------------------------------------------------------------------------
     def size(self) -> int:
         return dir_size(self.path)
@@ -350,8 +372,7 @@ class RepoFolder:
         return removed
 
     def _remove_all(self) -> None:
-        """Delete what the cache layout puts in the repo folder (a stranger's file stays, and so does
-        the folder then); links are removed, never followed."""
+        """Delete what the cache layout puts in the repo folder (a stranger's file stays, and the folder)."""
         for part in ("snapshots", "refs", "trees", ".no_exist"):
             remove_path(self.path / part, self.path)
         blobs = self.path / "blobs"

@@ -23,7 +23,7 @@ calls), :mod:`._hubcheck` (offline checks of cached snapshots), :mod:`.hfcache` 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import config
@@ -51,6 +51,7 @@ from ._hubnames import (
     expected_digest,
     is_pickle,
 )
+from ._offline import offline_missing
 from .base import FileProblem, FileRecord
 from .hfcache import RepoFolder
 
@@ -107,6 +108,7 @@ def fetch_snapshot(
     token: str | bool | None = None,
     progress: bool = False,
     force: bool = False,
+    seeds: Mapping[str, str] | None = None,
 ) -> HubSnapshot:
     """Download (or find in the cache) a verified snapshot of ``repo_id`` at ``revision``.
 
@@ -129,7 +131,7 @@ def fetch_snapshot(
         if snap is None:
             if not allow_pickle and find_cached(repo_id, rev, allow_patterns, ignore_patterns, allow_pickle=True):
                 find_cached_or_raise(repo_id, rev, allow_patterns, ignore_patterns, allow_pickle=False)  # says why
-            raise NotInStoreError(shown, detail="offline mode is on and the Hugging Face cache has no complete copy")
+            raise offline_missing(shown)
         return _verified_cached(snap, shown)
 
     tok = token_of(token)
@@ -161,6 +163,8 @@ def fetch_snapshot(
     repo = RepoFolder(repo_id)
     no_blob = [n for n in missing if force or not repo.blob(expected_digest(tree[n])).is_file()]
     _check_disk(repo_id, sum(entry_size(tree[n]) for n in no_blob))
+    if seeds and missing and not force:  # another source's copy with the Hub's sha256: copied, not downloaded
+        missing = [n for n in missing if not repo.place_copy(commit, n, tree[n].get("lfs_sha256"), seeds)]
     if missing:
         pats = (download_patterns(tree, names, allow_patterns, ignore_patterns, allow_pickle)
                 if len(missing) == len(names) else None)

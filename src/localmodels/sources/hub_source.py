@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import config
-from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError
+from ..errors import IntegrityError, ModelNotFoundError
 from ..refs import parse_ref
 from . import _records as rec
 from ._confine import remove_path
 from ._files import sha256_file
 from ._hflayout import matches
+from ._offline import offline_missing
 from ._serve import SourceBase, check_record, find_entry, refuse_pin_mismatch, to_model
 from .base import FileProblem, FileRecord, LocalModel, ModelStatus, Spec, StoredModel
 from .hfcache import RepoFolder, cached_repos, is_blob_name
@@ -172,7 +173,7 @@ class HubSource(SourceBase):
             if model is not None:
                 return model
         if offline:
-            raise NotInStoreError(spec.ref)
+            raise offline_missing(spec.ref)
         with rec.lock(rec.hub_lock_key(spec.name)):
             if not force:
                 corrupt = False
@@ -183,7 +184,7 @@ class HubSource(SourceBase):
             snap = _hub().fetch_snapshot(
                 spec.name, revision=spec.revision, allow_patterns=allow, ignore_patterns=spec.ignore,
                 allow_pickle=spec.allow_pickle, token=config.hf_token(), progress=bool(progress),
-                force=force or corrupt,
+                force=force or corrupt, seeds=spec.seeds,
             )
             r = _record(snap, spec, allow=allow, adopted=False)
             r.save()

@@ -30,6 +30,24 @@ def list_models() -> list[ModelStatus]:
         ))
     for src in sources():
         out += src.unrecorded(out)
+    return _one_row_per_model(out)
+
+
+def _one_row_per_model(rows: list[ModelStatus]) -> list[ModelStatus]:
+    """Copies of one model from different sources (a Hub snapshot and an installed carrier of the
+    same catalog entry) make one row: the first, naming the others in ``also_served_by``. Two
+    revisions from one source stay two rows."""
+    first: dict[str, ModelStatus] = {}
+    out: list[ModelStatus] = []
+    for row in rows:
+        kept = first.get(row.name)
+        if kept is not None and kept.source != row.source:
+            label = row.served_by or row.source
+            if label not in kept.also_served_by:
+                kept.also_served_by.append(label)
+            continue
+        first.setdefault(row.name, row)
+        out.append(row)
     return out
 
 

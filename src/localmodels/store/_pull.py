@@ -21,6 +21,7 @@ from ..errors import (
     NotInStoreError,
     UsageError,
 )
+from ..sources._offline import offline_missing
 from ..sources.base import LocalModel, Spec
 from ..sources.registry import source_for
 from ._resolve import catalog_specs, parse_spec
@@ -74,7 +75,32 @@ def pull(
 
     if not spec.names_entry:
         return secure_model(source_for(spec).fetch(spec, **options))
+    if spec.kind:  # the catalog id as one source spells it (org/name): that source, never another
+        return secure_model(_pull_as_named(spec, **options))
     return secure_model(_pull_entry(spec, **options))
+
+
+def _pull_as_named(spec: Spec, *, force: bool, install: bool, progress: bool, offline: bool) -> LocalModel:
+    """``pull org/name`` of a catalog model: the Hub copy in the HF cache (so other tools find it),
+    not an installed carrier; a present copy of another source lends the files whose sha256 the
+    Hub names (``Spec.seeds``), checked like a download."""
+    specs = catalog_specs(spec)
+    own = [s for s in specs if s.kind == spec.kind and s.name.lower() == spec.name.lower()]
+    target = own[0] if own else replace(spec, names_entry=False)
+    if not offline:
+        seeds: dict[str, str] = {}
+        for s in specs:
+            if s is target:
+                continue
+            try:
+                m = source_for(s).present(s)
+            except LocalModelsError:
+                continue
+            for f in m.files if m is not None else []:
+                if f.sha256:
+                    seeds.setdefault(f.sha256, str(m.path / f.path))
+        target = replace(target, seeds=seeds or None)
+    return source_for(target).fetch(target, force=force, install=install, progress=progress, offline=offline)
 
 
 def _pull_entry(spec: Spec, *, force: bool, install: bool, progress: bool, offline: bool) -> LocalModel:
@@ -100,11 +126,12 @@ def _pull_entry(spec: Spec, *, force: bool, install: bool, progress: bool, offli
     if len(failures) == 1:
         raise failures[0][1]
     if all(isinstance(e, NotInStoreError) for _, e in failures):
-        err = NotInStoreError(ref)
         installable = [e for _, e in failures if e.hint and "--install" in e.hint]
-        if installable and offline:
-            err.hint = f"run (online): localmodels pull {ref} --install"
-        elif installable and not offline:
+        if offline:
+            raise offline_missing(ref, also=f"or install its carrier: localmodels pull {ref} --install"
+                                  if installable else "")
+        err = NotInStoreError(ref)
+        if installable:
             err.hint = installable[0].hint
         raise err
     detail = "; ".join(f"{src}: {e.message}" for src, e in failures)
