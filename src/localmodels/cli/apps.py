@@ -34,6 +34,11 @@ def classify(
     prior_weight: float = typer.Option(1.0, "--prior-weight", help="Weight of the file-name evidence (0 = off)."),
     max_chunks: int | None = typer.Option(None, "--max-chunks", help="Chunks read per long file."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (a Ray cluster)."),
+    address: str | None = typer.Option(None, "--address", help="--engine ray: cluster address (host:port, auto)."),
+    workers: int = typer.Option(1, "--workers", help="--engine ray: model workers (actors)."),
+    stage_from: str | None = typer.Option(
+        None, "--stage-from", help="--engine ray: lock file or bundle to stage (default: this store's files)."),
 ) -> None:
     """Classify files and folders (code, documentation, configuration, data, test, build, other)."""
     from ..apps import _output
@@ -54,6 +59,14 @@ def classify(
 
             raise UsageError(f"input not found: {p}", hint="check the path given with -i")
 
+    from .ray_cmds import check_engine, classify_engine
+
+    if check_engine(engine) == "ray":
+        return classify_engine(
+            paths, output, address=address, workers=workers, stage_from=stage_from, json_out=json_out,
+            resume=resume, model=model, method=method, categories=cats, include=include or (),
+            exclude=exclude or (), gitignore=not no_gitignore, max_bytes=max_size, quantize=quantize,
+            prior_weight=prior_weight, max_chunks=max_chunks)
     bar = None
     progress_cb: Callable[[int, int], None] | None = None
     if not quiet() and not json_out:

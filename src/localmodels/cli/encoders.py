@@ -61,10 +61,25 @@ def embed_cmd(
     quantize: str | None = typer.Option(None, "--quantize", help="int8: dynamic int8 quantization."),
     batch_size: int = typer.Option(32, "--batch-size", "-b"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (vectors included)."),
+    input_path: Path | None = typer.Option(
+        None, "--input", "-i", help="Corpus file (.txt lines, .jsonl, .parquet) to embed into -o vectors.parquet."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="With -i: the Parquet file to write."),
+    text_field: str = typer.Option("text", "--text-field", help="With -i: the JSON field / Parquet column."),
+    engine: str = typer.Option("local", "--engine", help="With -i: local (this process) or ray (a Ray cluster)."),
+    address: str | None = typer.Option(None, "--address", help="--engine ray: cluster address (host:port, auto)."),
+    workers: int = typer.Option(1, "--workers", help="--engine ray: model workers (actors)."),
+    stage_from: str | None = typer.Option(
+        None, "--stage-from", help="--engine ray: lock file or bundle to stage (default: this store's files)."),
 ) -> None:
     """Embed texts; prints the vectors (JSON) or a summary table with the dimensions."""
     from ..tasks.embed import embed
 
+    if input_path is not None:
+        from .ray_cmds import embed_corpus
+
+        return embed_corpus(input_path, output, engine=engine, address=address, workers=workers,
+                            stage_from=stage_from, text_field=text_field, model=model, kind=kind,
+                            quantize=quantize, batch_size=batch_size, as_json=as_json)
     items = gather(texts, file)
     vecs = embed(items, model=model, kind=kind, normalize=normalize, batch_size=batch_size,  # type: ignore[arg-type]
                  quantize=quantize, pooling=pooling)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "mirror",  # mirror serve | status
     "provenance",  # sign sbom
     "deploy",  # materialize plan
+    "ray_cmds",  # stage (classify / embed --engine ray live in apps / encoders)
     "stores",  # scan dedup (list --all, du --all: every store on the machine)
 )
 

@@ -1,0 +1,81 @@
+"""Connecting to Ray, the cluster's nodes, and the environment our workers run with.
+
+Ray is imported only here and only when a job runs (the ``ray`` extra). A worker inherits its
+node's environment (so each node keeps its own ``LOCALMODELS_HOME`` / ``HF_HOME``); on top of it
+model workers get :data:`OFFLINE_ENV`: they never download, whatever the node's settings say.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import MissingDependencyError, UsageError
+
+# What every model worker runs with: the store resolves only what staging put there.
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "LOCALMODELS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+
+# Settings a staging task takes from the driver (never a store location, never a token: those are
+# the node's own). ``HF_ENDPOINT`` is the Hub or the site's mirror every node fetches from.
+FORWARDED = ("HF_ENDPOINT", "HF_HUB_DISABLE_XET", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_ETAG_TIMEOUT",
+             "HF_HUB_DOWNLOAD_TIMEOUT", "LOCALMODELS_RETRY_BASE", "LOCALMODELS_RETRY_MAX_WAIT")
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or a :class:`MissingDependencyError` that names the extra."""
+    try:
+        import ray
+    except ImportError as e:
+        raise MissingDependencyError("ray", "ray", purpose="to run jobs on a Ray cluster") from e
+    return ray
+
+
+def connect(address: str | None = None) -> Any:
+    """Connect to the cluster at ``address`` (``auto``: the one ``ray start`` left on this machine;
+    None: a Ray already initialised in this process, else a new local one). Returns ``ray``."""
+    ray = require_ray()
+    if ray.is_initialized():
+        return ray
+    try:
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
+                 logging_level="ERROR", include_dashboard=False if address is None else None)
+    except ConnectionError as e:
+        raise UsageError(f"cannot reach the Ray cluster at {address}: {e}",
+                         hint="check the address printed by `ray start --head` (host:port)") from None
+    return ray
+
+
+@dataclass(frozen=True)
+class Node:
+    """An alive node of the cluster: its id (what node affinity pins to) and address."""
+
+    node_id: str
+    address: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.address} ({self.node_id[:8]})"
+
+
+def alive_nodes(ray: Any) -> list[Node]:
+    """The alive nodes, sorted by address then id (a stable order for reports)."""
+    nodes = [Node(n["NodeID"], n.get("NodeManagerAddress", "?")) for n in ray.nodes() if n.get("Alive")]
+    if not nodes:
+        raise UsageError("the Ray cluster has no alive node", hint="start one: ray start --head")
+    return sorted(nodes, key=lambda n: (n.address, n.node_id))
+
+
+def on_node(node_id: str) -> Any:
+    """A scheduling strategy that runs a task on exactly that node (never elsewhere)."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+
+
+def forwarded_env(endpoint: str | None = None) -> dict[str, str]:
+    """The driver's fetch settings for staging tasks; ``endpoint`` overrides ``HF_ENDPOINT``."""
+    env = {k: os.environ[k] for k in FORWARDED if os.environ.get(k)}
+    if endpoint:
+        env["HF_ENDPOINT"] = endpoint
+    return env

@@ -1,0 +1,269 @@
+"""Corpus jobs on a real two-node Ray cluster on 127.0.0.1 (issue 15).
+
+``ray.cluster_utils.Cluster`` starts a head and a second node as real Ray processes; each node is
+started with its own ``LOCALMODELS_HOME`` and ``HF_HOME`` (its workers inherit them), so each has
+its own store. Models come from our local Hub (``hub_server.py``), which counts every download:
+staging must fetch each file once per node, and no model worker may fetch anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # Ray binds to 127.0.0.1 only (read at import)
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pyarrow.parquet as pq
+import pytest
+import ray
+from ray.cluster_utils import Cluster
+
+from conftest import run_cli
+from hub_server import Hub
+from tiny_models import build
+
+pytestmark = pytest.mark.timeout(600)
+
+REPO = "acme/tiny-embed"
+BROKEN = "acme/broken-stage"
+NODE_ENV_DROP = ("HF_ENDPOINT", "HF_HUB_OFFLINE", "LOCALMODELS_OFFLINE", "HF_HUB_CACHE")
+
+
+def _tiny_embedder(root: Path) -> dict[str, bytes]:
+    """A tiny BERT sentence encoder with its ONNX export shipped (workers need no torch)."""
+    from localmodels.runtimes.onnx.export import export_onnx
+
+    folder = build(root, "bert", "base")
+    onnx = export_onnx(folder, root / "tiny.onnx", head="base",
+                       config=json.loads((folder / "config.json").read_text()))
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+             if p.is_file() and p.suffix != ".safetensors" and not p.name.startswith(".")}
+    files["onnx/model.onnx"] = onnx.read_bytes()
+    return files
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The Hub, a head node and a second node (each with its own store), and the driver's store."""
+    base = tmp_path_factory.mktemp("ray-world")
+    hub = Hub().start()
+    hub.add_repo(REPO, _tiny_embedder(base / "build"))
+    hub.add_repo(BROKEN, {"config.json": b'{"model_type": "bert"}', "model.safetensors": b"\0" * 4096})
+    saved = dict(os.environ)
+    homes = []
+    cluster = None
+    try:
+        for k in NODE_ENV_DROP:
+            os.environ.pop(k, None)
+        for i in (1, 2):
+            home = base / f"node{i}"
+            os.environ["LOCALMODELS_HOME"], os.environ["HF_HOME"] = str(home / "lm"), str(home / "hf")
+            homes.append(home)
+            if cluster is None:
+                cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
+            else:
+                cluster.add_node(num_cpus=2)
+        cluster.wait_for_nodes()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    ray.init(address=cluster.address, log_to_driver=False)
+    driver = base / "driver"
+    env = {**hub.env(LOCALMODELS_RETRY_BASE="0.01"), "LOCALMODELS_HOME": str(driver / "lm"),
+           "HF_HOME": str(driver / "hf"), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    manifest = base / "models.toml"
+    manifest.write_text(f'[models.tiny]\nref = "{REPO}"\n\n[models.broken]\nref = "{BROKEN}"\n')
+    done = run_cli("lock", "--manifest", str(manifest), env=env, cwd=base)  # the head's lock (pulls here)
+    assert done.returncode == 0, done.stderr
+    done = run_cli("pull", REPO, env=env)  # the head's own store (the local engine runs from it)
+    assert done.returncode == 0, done.stderr
+    yield {"hub": hub, "cluster": cluster, "homes": homes, "env": env, "base": base,
+           "lock": base / "localmodels.lock", "address": cluster.address}
+    ray.shutdown()
+    cluster.shutdown()
+    hub.stop()
+
+
+def _lock_of(world, name: str) -> Path:
+    """A lock file holding only ``name``'s entry of the head's lock."""
+    from localmodels.store.lockfile import Lock, read_lock, write_lock
+
+    lock = read_lock(world["lock"])
+    out = world["base"] / f"{name}.lock"
+    write_lock(Lock(model=[m for m in lock.model if m.name == name]), out)
+    return out
+
+
+def _stage(world, lock: Path):
+    return run_cli("stage", "--lock", str(lock), "--address", world["address"], "--json", env=world["env"])
+
+
+@pytest.fixture(scope="module")
+def staged(world):
+    """``localmodels stage`` of the tiny model, once for the module: the per-node report and the Hub's log."""
+    world["hub"].clear_log()
+    done = _stage(world, _lock_of(world, "tiny"))
+    assert done.returncode == 0, done.stderr + done.stdout
+    return json.loads(done.stdout), list(world["hub"].requests("GET"))
+
+
+def _files(hub: Hub) -> list[str]:
+    return sorted(hub.repos[REPO].resolve("main").files)
+
+
+def test_staging_fills_each_node_store_once(world, staged):
+    report, log = staged
+    hub = world["hub"]
+    assert [n["status"] for n in report["nodes"]] == ["fetched", "fetched"]
+    assert sorted(n["home"] for n in report["nodes"]) == sorted(str(h / "lm") for h in world["homes"])
+    for path in _files(hub):  # one download per node per file (LFS files via the CDN redirect)
+        blob = hub.file(REPO, path)
+        got = [r for r in log if r.path.endswith(f"/resolve/{hub.repos[REPO].refs['main']}/{path}")
+               or (blob.lfs and r.path.startswith("/cdn-lfs/") and blob.sha256 in r.path)]
+        got = [r for r in got if not r.path.startswith("/cdn-lfs/")] if not blob.lfs else \
+            [r for r in got if r.path.startswith("/cdn-lfs/")]
+        assert len(got) == 2, (path, [r.line for r in log])
+    for home in world["homes"]:  # each node's own store has the files, verified
+        snaps = list((home / "hf" / "hub" / "models--acme--tiny-embed" / "snapshots").iterdir())
+        assert len(snaps) == 1 and (snaps[0] / "onnx" / "model.onnx").is_file()
+    hub.clear_log()
+    again = _stage(world, _lock_of(world, "tiny"))  # staged already: present, nothing fetched
+    assert again.returncode == 0, again.stderr
+    assert [n["status"] for n in json.loads(again.stdout)["nodes"]] == ["present", "present"]
+    assert hub.requests("GET", r"/resolve/|/cdn-lfs/") == []
+
+
+def _corpus_dir(root: Path, n: int) -> Path:
+    folder = root / "corpus"
+    (folder / "src").mkdir(parents=True, exist_ok=True)
+    (folder / "docs").mkdir(exist_ok=True)
+    for i in range(n):
+        (folder / "src" / f"mod{i}.py").write_text(f"def f{i}(x):\n    return x * {i}\n")
+        (folder / "docs" / f"guide{i}.md").write_text(f"# Guide {i}\n\nHow to install and use part {i}.\n")
+    (folder / "config.yaml").write_text("name: demo\nversion: 3\n")
+    (folder / "blob.bin").write_bytes(bytes(range(256)) * 4)  # binary: skipped by both engines
+    return folder
+
+
+def test_classify_on_ray_equals_local(world, staged, tmp_path):
+    folder = _corpus_dir(tmp_path, 4)
+    env, hub = world["env"], world["hub"]
+    local = run_cli("classify", "-i", str(folder), "-o", str(tmp_path / "local.jsonl"), "--model", REPO, env=env)
+    assert local.returncode == 0, local.stderr
+    hub.clear_log()
+    remote = run_cli("classify", "-i", str(folder), "-o", str(tmp_path / "ray.jsonl"), "--model", REPO,
+                     "--engine", "ray", "--address", world["address"], "--workers", "2", env=env)
+    assert remote.returncode == 0, remote.stderr
+    assert "staged on 2 node(s)" in remote.stdout and "present" in remote.stdout
+    assert hub.requests("GET", r"/resolve/|/cdn-lfs/") == []  # no worker (and no node) downloaded
+    a = [json.loads(x) for x in (tmp_path / "local.jsonl").read_text().splitlines()]
+    b = [json.loads(x) for x in (tmp_path / "ray.jsonl").read_text().splitlines()]
+    files_a = {r["path"]: r for r in a if "category" in r}
+    files_b = {r["path"]: r for r in b if "category" in r}
+    assert sorted(files_a) == sorted(files_b) and len(files_a) == 9
+    for path, r in files_a.items():
+        assert files_b[path]["category"] == r["category"]
+        for name, score in r["scores"].items():  # the files hold 4 decimals
+            assert abs(files_b[path]["scores"][name] - score) <= 1e-4 + 1e-9
+    assert [r for r in b if r.get("reason") == "binary"] == [r for r in a if r.get("reason") == "binary"]
+
+
+def test_classify_api_equals_local_to_1e5_and_survives_a_killed_worker(world, staged, tmp_path, monkeypatch):
+    from localmodels.apps.classify import classify_paths
+    from localmodels.apps.ray import classify_on_ray
+
+    monkeypatch.setenv("LOCALMODELS_HOME", world["env"]["LOCALMODELS_HOME"])
+    monkeypatch.setenv("HF_HOME", world["env"]["HF_HOME"])
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = _corpus_dir(tmp_path, 12)
+    local = classify_paths([str(folder)], model=REPO)
+    killed: list[int] = []
+
+    def kill_one_actor(done: int, total: int | None) -> None:
+        if killed:
+            return
+        actors = [p for p in psutil.process_iter(["pid", "cmdline"])
+                  if any("Classifier" in part for part in (p.info["cmdline"] or [])[:1])]
+        if actors:
+            os.kill(actors[0].info["pid"], signal.SIGKILL)
+            killed.append(actors[0].info["pid"])
+
+    report, staging = classify_on_ray([str(folder)], model=REPO, workers=2, batch_files=2, progress=kill_one_actor)
+    assert killed, "no Classifier actor process was found to kill"
+    assert staging.ok and {n.status for n in staging.nodes} == {"present"}
+    got = {r.path: r for r in report.files}
+    assert len(got) == len(report.files) == len(local.files) == 25  # complete, no row twice
+    for r in local.files:
+        assert got[r.path].category == r.category
+        assert max(abs(got[r.path].scores[k] - v) for k, v in r.scores.items()) <= 1e-5
+    assert [s.to_dict() for s in report.skipped] == [s.to_dict() for s in local.skipped]
+
+
+def test_embed_corpus_on_ray_equals_local(world, staged, tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    lines = [json.dumps({"text": f"document number {i} about topic {i % 3}"}) for i in range(40)]
+    lines[7] = "{not json"  # a bad row: an error in the output, not a crashed job
+    lines.insert(12, "")  # blank lines are skipped by both engines
+    corpus.write_text("\n".join(lines) + "\n")
+    env = world["env"]
+    outs = {}
+    for engine in ("local", "ray"):
+        out = tmp_path / f"{engine}.parquet"
+        done = run_cli("embed", "-i", str(corpus), "-o", str(out), "--model", REPO, "--engine", engine,
+                       "--address", world["address"], "--workers", "2", "--json", env=env)
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert summary["rows"] == 40 and summary["errors"] == 1, summary
+        outs[engine] = pq.read_table(out).to_pylist()
+    a, b = outs["local"], outs["ray"]
+    assert [r["id"] for r in b] == list(range(40)) and [r["text"] for r in a] == [r["text"] for r in b]
+    assert a[7]["vector"] is None and b[7]["vector"] is None and "bad input" in b[7]["error"]
+    va = np.array([r["vector"] for r in a if r["vector"] is not None])
+    vb = np.array([r["vector"] for r in b if r["vector"] is not None])
+    assert va.shape == (39, 32) and np.abs(va - vb).max() <= 1e-5
+
+
+def test_bad_input_file_is_a_row_with_an_error(world, staged, tmp_path):
+    from localmodels.apps.ray import OFFLINE_ENV, Classifier
+
+    good = tmp_path / "ok.py"
+    good.write_text("print('hello')\n")
+    rows = [{"path": str(good)}, {"path": str(tmp_path / "gone.txt")}]
+    ds = ray.data.from_items(rows).map_batches(
+        Classifier, fn_constructor_kwargs={"model": REPO}, concurrency=1, batch_size=8,
+        runtime_env={"env_vars": OFFLINE_ENV})
+    out = {Path(r["path"]).name: r for r in ds.take_all()}
+    assert out["ok.py"]["category"] and out["ok.py"]["error"] == ""
+    assert out["gone.txt"]["category"] == "" and "unreadable" in out["gone.txt"]["error"]
+
+
+def test_a_node_that_cannot_stage_is_named_and_the_job_does_not_start(world, staged, tmp_path):
+    node2 = world["homes"][1]
+    blocker = node2 / "hf" / "hub" / "models--acme--broken-stage"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the model folder should go: this node's disk is broken")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.py").write_text("x = 1\n")
+    done = run_cli("classify", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out.jsonl"), "--model", BROKEN,
+                   "--engine", "ray", "--address", world["address"], "--stage-from", str(_lock_of(world, "broken")),
+                   env=world["env"])
+    assert done.returncode == 1
+    assert "staging failed on 1 of 2 node(s)" in done.stderr and str(node2 / "lm") in done.stderr, done.stderr
+    assert str(world["homes"][0] / "lm") not in done.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_stage_reports_failed_nodes_per_node(world, staged, tmp_path):
+    bad = tmp_path / "missing.tar"
+    done = run_cli("stage", "--bundle", str(bad), "--address", world["address"], "--json", env=world["env"])
+    assert done.returncode == 1
+    nodes = json.loads(done.stdout)["nodes"]
+    assert [n["status"] for n in nodes] == ["failed", "failed"]
+    assert all("not readable on this node" in n["reason"] for n in nodes)
+
