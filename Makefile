@@ -31,7 +31,7 @@ demo: $(VENV)/.demo
 # compiles llama.cpp from source (about 7 minutes on 2 cores, cached by pip afterwards).
 $(VENV)/.test: $(BIN)/python pyproject.toml
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[torch,spacy,server,bench,dev,provenance,ray]'
+	$(PIP) install -e '.[torch,spacy,server,bench,dev,provenance,ray,static,filetype,distill]'
 	$(PIP) install --no-deps $(CARRIERS_NODEPS)
 	$(PIP) install $(CARRIERS)
 	$(PIP) install 'llama-cpp-python==0.3.36'

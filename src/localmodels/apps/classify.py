@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 METHODS = ("embedding", "nli", "llm")
+STREAM_FILES = 512
 Progress = Callable[[int, int], None]
 
 
@@ -90,6 +91,11 @@ class FileClassifier:
         self.prior_weight = prior_weight
         # An LLM reads one window from the head of the file. Encoders read up to three 500-character
         # chunks spread over the file: on the files benchmark (int8 MiniLM) 500-character chunks
+        from .fewshot import head_for  # a classifier head (derived:NAME) brings its own categories
+
+        self.head = head_for(model, categories)
+        if self.head is not None:
+            self.categories, self.names = list(self.head.categories), list(self.head.names)
         # scored as well as 800-character ones and ran 1.7x faster on this CPU.
         self.chunk_chars = chunk_chars or (1500 if method == "llm" else 500)
         self.max_chunks = max_chunks or (1 if method == "llm" else 3)
@@ -177,6 +183,9 @@ class FileClassifier:
         prior = [ev[n][0] if n in ev else 1.0 for n in self.names]
         why = [f"{n}: {ev[n][1]} (x{ev[n][0]:g})" for n in self.names if n in ev]
         return prior, why
+        if self.head is not None:
+            with _quiet_truncation():
+                return self.head.predict(texts).tolist()
 
     def classify(self, docs: Sequence[Document], progress: Progress | None = None) -> list[FileResult]:
         """Classify documents; chunks of all documents are scored together in batches."""
@@ -280,22 +289,30 @@ def classify_paths(paths: Sequence[str | Path], *, model: str = "minilm", method
     if not paths:
         raise UsageError("no input paths", hint="pass files or folders with -i PATH")
     t0 = time.perf_counter()
-    clf = FileClassifier(model=model, method=method, categories=categories, **options)
+    from .cascade import make_classifier
+
+    clf = make_classifier(model=model, method=method, categories=categories, **options)
     found, skipped = walk(paths, include=include, exclude=exclude, gitignore=gitignore, max_bytes=max_bytes)
-    docs, unreadable = read_documents(found, max_bytes=max_bytes)
-    skipped += unreadable
     resumed: list[dict[str, Any]] = []
-    if previous:
-        todo = []
-        for d in docs:
-            rec = previous.get(d.path)
-            if (rec is not None and rec.get("sha256") == d.sha256 and rec.get("category") in clf.names
-                    and rec.get("model") == clf.model_label and rec.get("method") == clf.method):
-                resumed.append(rec)
-            else:
-                todo.append(d)
-        docs = todo
-    files = clf.classify(docs, progress=progress) if docs else []
+    files: list[FileResult] = []
+    # Files are read and classified STREAM_FILES at a time: memory holds one batch of texts, not the tree.
+    for start in range(0, len(found), STREAM_FILES):
+        docs, unreadable = read_documents(found[start:start + STREAM_FILES], max_bytes=max_bytes)
+        skipped += unreadable
+        if previous:
+            todo = []
+            for d in docs:
+                rec = previous.get(d.path)
+                if (rec is not None and rec.get("sha256") == d.sha256 and rec.get("category") in clf.names
+                        and rec.get("model") in (clf.model_label, getattr(clf, "model", None))
+                        and str(rec.get("method", "")).split(">")[0] == clf.method):
+                    resumed.append(rec)
+                else:
+                    todo.append(d)
+            docs = todo
+        done = len(files)
+        step = (lambda k, n, done=done: progress(done + k, len(found))) if progress else None
+        files += clf.classify(docs, progress=step) if docs else []
     skipped.sort(key=lambda s: s.path)
     return ClassifyReport(files, skipped, clf.model_label, method, clf.categories,
                           seconds=time.perf_counter() - t0, resumed=resumed)

@@ -19,9 +19,14 @@ def classify(
     inputs: list[Path] | None = typer.Option(None, "--input", "-i", help="Files or folders to classify (repeatable)."),
     output: Path = typer.Option(
         Path("results.json"), "--output", "-o", help="Results file: .json (default), .jsonl or .csv."),
-    model: str = typer.Option(
-        "minilm", "--model", "-m", help="Model reference (alias, org/name, ./folder, remote:name)."),
-    method: str = typer.Option("embedding", "--method", help="embedding | nli | llm"),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model reference (alias, org/name, ./folder, remote:name). Default per "
+        "method: minilm (embedding, cascade), the catalog's NLI model (nli), smollm2-135m-instruct (llm)."),
+    method: str = typer.Option("embedding", "--method", help="embedding | nli | llm | cascade"),
+    escalate_to: str | None = typer.Option(
+        None, "--escalate-to", help="cascade: model for unsure files (minilm, nli:MODEL, llm:MODEL)."),
+    threshold: float | None = typer.Option(None, "--threshold", help="cascade: escalate below this top-two margin."),
+    filetype: str = typer.Option("auto", "--filetype", help="cascade: Magika file type as evidence: auto|always|off."),
     categories: str | None = typer.Option(
         None, "--categories", help="Comma-separated categories (name or name=description)."),
     categories_file: Path | None = typer.Option(None, "--categories-file", help="JSON or 'name: description' lines."),
@@ -95,6 +100,8 @@ def classify(
     finally:
         if bar is not None:
             bar.stop()
+            **({"escalate_to": escalate_to, "threshold": threshold, "filetype": filetype}
+               if method == "cascade" else {}),
     data = report.to_dict()
     _output.write(data, output)
     summary = data["summary"]

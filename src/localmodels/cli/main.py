@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "ner",  # ner
     "llm",  # generate chat
     "apps",  # classify bench
+    "fastclassify",  # distill train-classifier
     "serve",  # serve
     "ci",  # lock sync check cache-key export import
     "mirror",  # mirror serve | status

@@ -168,6 +168,10 @@ def runtime_for(model: Any, capability: Capability, **options: Any) -> Encoder |
     if capability == "spans":
         return _span_runtime(lm)
     rt = runtime_name(lm)
+    from .static import StaticRuntime, is_static_folder  # model2vec folders: static embeddings
+
+    if is_static_folder(Path(lm.path)):
+        return StaticRuntime(lm, name=display_name(lm))
     if rt != "onnx":
         raise UsageError(
             f"{task} needs an encoder model (ONNX runtime); {lm.name!r} runs on {rt}",

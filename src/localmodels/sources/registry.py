@@ -29,13 +29,15 @@ def _load_builtins() -> None:
     with _builtins_lock:
         if _builtins_loaded:
             return
+        from .derived import DerivedSource  # derived:NAME (distilled models, classifier heads)
         from .hub_source import HubSource
         from .local import LocalFolderSource
         from .other_stores import stores as other_stores  # Ollama, LM Studio, ..., file: (before local paths)
         from .pypi_source import PypiSource
         from .remote import RemoteSource
 
-        for src in (*other_stores(), HubSource(), LocalFolderSource(), PypiSource(), RemoteSource()):
+        for src in (DerivedSource(), *other_stores(), HubSource(), LocalFolderSource(), PypiSource(),
+                    RemoteSource()):
             _SOURCES.setdefault(src.kind, src)
         _builtins_loaded = True
 

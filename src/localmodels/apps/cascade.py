@@ -1,0 +1,178 @@
+"""``classify --method cascade``: a cheap model for every file, a transformer only for the unsure ones.
+
+1. Every file is scored by the cheap stage: a few-shot head on static embeddings (the shipped
+   ``derived:files-head`` for the default categories), or a static model's prototypes for custom
+   categories, times the name/path prior, times Magika's content type where the name says nothing
+   (``filetype="auto"``; ``"always"``, ``"off"``).
+2. Files whose top-two margin (p1 - p2 of the posterior) is below ``threshold`` go to the
+   escalation model (``escalate_to``: ``minilm``, ``embedding:MODEL``, ``nli:MODEL``, ``llm:MODEL``),
+   whose result replaces the cheap one; the file's ``evidence`` says it was escalated and why.
+
+The default threshold is the one stored with the head, chosen on the files bench by
+leave-projects-out cross-validation (``benchmarks/fastclassify.py``), never by hand.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ._categories import Category
+from ._report import Document, FileResult
+
+DEFAULT_HEAD = "derived:files-head"
+DEFAULT_STATIC = "derived:minilm-static"
+FALLBACK_THRESHOLD = 0.5
+FILETYPE_MODES = ("auto", "always", "off")
+SHIPPED_HEAD = Path(__file__).resolve().parent / "heads" / "files-head"
+
+
+def ensure_default_head() -> str:
+    """Install the shipped default head as ``derived:files-head`` on first use; its reference."""
+    from ..sources.derived import derived_folder
+    from .distill import install_folder
+
+    dest = derived_folder(DEFAULT_HEAD.split(":", 1)[1])
+    shipped = (SHIPPED_HEAD / "head.json").read_bytes() if (SHIPPED_HEAD / "head.json").is_file() else None
+    if shipped is None:
+        raise UsageError("the default classifier head is not installed with this package",
+                         hint="train one: localmodels train-classifier --examples datasets/files --name files-head")
+    if dest.is_dir() and (dest / "head.json").is_file() and (dest / "head.json").read_bytes() == shipped:
+        return DEFAULT_HEAD
+    import json
+    import tempfile
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".files-head.tmp-", dir=dest.parent))
+    for f in ("head.json", "head.safetensors"):
+        shutil.copyfile(SHIPPED_HEAD / f, tmp / f)
+    meta = json.loads(shipped)
+    install_folder(tmp, dest.name, {"kind": "classifier-head", "made_by": "shipped with localmodels",
+                                    "parent": {k: meta["base"].get(k) for k in ("ref", "digest")},
+                                    "examples_digest": meta.get("examples_digest")})
+    return DEFAULT_HEAD
+
+
+def parse_escalation(value: str | None) -> tuple[str, str]:
+    """(method, model) from ``minilm``, ``embedding:minilm``, ``nli:MODEL``, ``llm:MODEL``."""
+    value = (value or "minilm").strip()
+    method, sep, model = value.partition(":")
+    if sep and method in ("embedding", "nli", "llm"):
+        return method, model or "minilm"
+    return "embedding", value
+
+
+class CascadeClassifier:
+    """Same interface as :class:`~.classify.FileClassifier` (``classify``, ``names``, ``model_label``)."""
+
+    method = "cascade"
+
+    def __init__(self, *, model: str | None = None, escalate_to: str | None = None, threshold: float | None = None,
+                 categories: Sequence[Category] | None = None, filetype: str = "auto", quantize: str | None = None,
+                 **options: Any) -> None:
+        from .classify import FileClassifier
+        from .fewshot import is_head, load_head
+
+        if filetype not in FILETYPE_MODES:
+            raise UsageError(f"unknown --filetype {filetype!r}", hint=f"use one of: {', '.join(FILETYPE_MODES)}")
+        if model in (None, "", "minilm") and (categories is None or _default_names(categories)):
+            model = ensure_default_head()
+        elif model in (None, ""):
+            model = DEFAULT_STATIC
+        head = load_head(model) if is_head(model) else None
+        if threshold is None:
+            threshold = float((head.meta.get("cascade") or {}).get("threshold", FALLBACK_THRESHOLD)) if head \
+                else FALLBACK_THRESHOLD
+        if not 0 <= threshold <= 1:
+            raise UsageError("--threshold is a margin between 0 and 1")
+        self.threshold = threshold
+        self.cheap = FileClassifier(model=str(model), method="embedding", categories=categories, **options)
+        self.categories = self.cheap.categories
+        self.names = self.cheap.names
+        self.esc_method, self.esc_model = parse_escalation(escalate_to)
+        self.expensive = FileClassifier(model=self.esc_model, method=self.esc_method, categories=self.categories,
+                                        quantize=quantize, **options)
+        self.filetype = filetype
+        self.model = str(model)
+        self.model_label = f"{model}>{self.expensive.model_label}"
+        self.last_escalated = 0
+        self._types: Any = None
+
+    def _type_evidence(self, docs: Sequence[Document], results: list[FileResult]) -> None:
+        if self.filetype == "off":
+            return
+        from ..runtimes import filetype as ft
+
+        if not ft.available():
+            if self.filetype == "always":
+                ft.FileTypes().detect_bytes(b"")  # raises MissingDependencyError with the extra to install
+            return
+        if self._types is None:
+            self._types = ft.FileTypes()
+        for d, r in zip(docs, results):
+            if self.filetype == "auto" and any("(x" in e for e in r.evidence):
+                continue  # the name already said something
+            if not d.text.strip():
+                continue
+            got = ft.category_evidence(self._types.detect_bytes(d.text[:4096].encode("utf-8", "replace")), self.names)
+            if got is None:
+                continue
+            cat, ratio, why = got
+            post = {k: v * (ratio if k == cat else 1.0) for k, v in r.scores.items()}
+            s = sum(post.values()) or 1.0
+            r.scores = {k: v / s for k, v in post.items()}
+            r.category = max(r.scores, key=r.scores.__getitem__)
+            r.confidence = r.scores[r.category]
+            r.evidence.append(f"{cat}: {why} (x{ratio:g})")
+
+    def classify(self, docs: Sequence[Document], progress: Callable[[int, int], None] | None = None
+                 ) -> list[FileResult]:
+        results = self.cheap.classify(docs)
+        self._type_evidence(docs, results)
+        by_path = {d.path: d for d in docs}
+        low = [i for i, r in enumerate(results) if margin(r.scores) < self.threshold]
+        self.last_escalated = len(low)
+        for r in results:
+            r.method = "cascade"
+            r.model = self.model
+        if progress:
+            progress(len(results) - len(low), len(docs))
+        if low:
+            done0 = len(results) - len(low)
+            step = (lambda k, n: progress(done0 + k, len(docs))) if progress else None
+            again = self.expensive.classify([by_path[results[i].path] for i in low], progress=step)
+            for i, new in zip(low, again):
+                old = results[i]
+                new.evidence = [*old.evidence, f"escalated to {self.expensive.model_label} ({self.esc_method}): "
+                                f"margin {margin(old.scores):.3f} < {self.threshold:g} (cheap guess {old.category})"]
+                new.method = f"cascade>{self.esc_method}"
+                new.seconds += old.seconds
+                results[i] = new
+        return results
+
+
+def margin(scores: dict[str, float]) -> float:
+    """Top-two margin of a probability row."""
+    top = sorted(scores.values(), reverse=True)
+    return top[0] - (top[1] if len(top) > 1 else 0.0)
+
+
+def _default_names(categories: Sequence[Category]) -> bool:
+    from ._categories import DEFAULT_CATEGORIES
+
+    return [c.name for c in categories] == [c.name for c in DEFAULT_CATEGORIES]
+
+
+def make_classifier(*, model: str, method: str, categories: Sequence[Category] | None = None, **options: Any) -> Any:
+    """A :class:`CascadeClassifier` for ``method="cascade"``, else a FileClassifier."""
+    from .classify import FileClassifier
+
+    if method == "cascade":
+        return CascadeClassifier(model=model, categories=categories, **options)
+    options.pop("escalate_to", None)
+    options.pop("threshold", None)
+    options.pop("filetype", None)
+    return FileClassifier(model=model, method=method, categories=categories, **options)
