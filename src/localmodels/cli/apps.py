@@ -96,12 +96,12 @@ def classify(
             [str(p) for p in paths], model=model, method=method, categories=cats, include=include or (),
             exclude=exclude or (), gitignore=not no_gitignore, max_bytes=max_size, previous=previous,
             progress=progress_cb, quantize=quantize, prior_weight=prior_weight, max_chunks=max_chunks,
+            **({"escalate_to": escalate_to, "threshold": threshold, "filetype": filetype}
+               if method == "cascade" else {}),
         )
     finally:
         if bar is not None:
             bar.stop()
-            **({"escalate_to": escalate_to, "threshold": threshold, "filetype": filetype}
-               if method == "cascade" else {}),
     data = report.to_dict()
     _output.write(data, output)
     summary = data["summary"]
