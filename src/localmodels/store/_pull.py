@@ -94,7 +94,7 @@ def _pull_as_named(spec: Spec, *, force: bool, install: bool, progress: bool, of
                 continue
             try:
                 m = source_for(s).present(s)
-            except LocalModelsError:
+            except (LocalModelsError, OSError):  # not here, or damaged: nothing to lend
                 continue
             for f in m.files if m is not None else []:
                 if f.sha256:
