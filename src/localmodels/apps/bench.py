@@ -147,7 +147,10 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     docs, skipped = read_documents(found)
     if skipped:
         raise UsageError(f"dataset files could not be read: {skipped[0].path}: {skipped[0].reason}")
-    clf = FileClassifier(model=spec["model"], method=spec["method"], quantize=spec.get("quantize"))
+    from .fastbench import FAST_METHODS, bench_classifier
+
+    clf = (bench_classifier(spec) if spec["method"] in FAST_METHODS
+           else FileClassifier(model=spec["model"], method=spec["method"], quantize=spec.get("quantize")))
     t0 = time.perf_counter()
     clf.classify(docs[:1])
     load_s = time.perf_counter() - t0
@@ -209,7 +212,9 @@ def run_bench(models: Sequence[str], *, dataset: str = "files", methods: Sequenc
     if not models:
         raise UsageError("no models to benchmark", hint="e.g. --models minilm")
     for m in methods:
-        if m not in METHODS:
+        from .fastbench import FAST_METHODS  # issue 14: filetype, fewshot, fewshot5, cascade
+
+        if m not in METHODS and m not in FAST_METHODS:
             raise UsageError(f"unknown method {m!r}", hint=f"use one of: {', '.join(METHODS)}")
     for q in quantize:
         if q not in (None, "int8"):

@@ -100,6 +100,7 @@ class CascadeClassifier:
         self.model_label = f"{model}>{self.expensive.model_label}"
         self.last_escalated = 0
         self._types: Any = None
+        self.chunk_chars, self.max_chunks = self.cheap.chunk_chars, self.cheap.max_chunks
 
     def _type_evidence(self, docs: Sequence[Document], results: list[FileResult]) -> None:
         if self.filetype == "off":

@@ -233,6 +233,7 @@ def train_classifier(examples: str | Path | Sequence[Example], *, model: str = "
     from .distill import install_folder, model_digest
 
     exs = read_examples(examples) if isinstance(examples, (str, Path)) else list(examples)
+    check_examples(exs, [c.name for c in categories] if categories else None)  # bad examples: before any work
     base = resolve(model)
     name = name or f"{model.removeprefix(PREFIX).rsplit('/', 1)[-1]}-head"
     derived_folder(name)

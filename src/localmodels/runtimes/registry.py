@@ -168,9 +168,9 @@ def runtime_for(model: Any, capability: Capability, **options: Any) -> Encoder |
     if capability == "spans":
         return _span_runtime(lm)
     rt = runtime_name(lm)
-    from .static import StaticRuntime, is_static_folder  # model2vec folders: static embeddings
+    from .static import StaticRuntime, is_static_model  # model2vec folders: static embeddings
 
-    if is_static_folder(Path(lm.path)):
+    if is_static_model(lm):
         return StaticRuntime(lm, name=display_name(lm))
     if rt != "onnx":
         raise UsageError(

@@ -41,6 +41,11 @@ def is_static_folder(folder: Path) -> bool:
     return cfg.get("model_type") == "model2vec" or "StaticModel" in (cfg.get("architectures") or [])
 
 
+def is_static_model(model: LocalModel) -> bool:
+    """A model2vec model: by its catalog entry (architecture ``model2vec``) or by its config.json."""
+    return getattr(model.entry, "architecture", None) == "model2vec" or is_static_folder(Path(model.path))
+
+
 def _load(folder: Path) -> Any:
     try:
         from model2vec import StaticModel

@@ -67,6 +67,8 @@ class DerivedSource(SourceBase):
         return rec.local_key(str(derived_folder(spec.name).resolve()))
 
     def missing_hint(self, spec: Spec) -> str | None:
+        if spec.name.endswith("-static"):
+            return f"make it: localmodels distill {spec.name.removesuffix('-static')} (needs the torch extra)"
         return ("make it: localmodels distill MODEL --name NAME, or localmodels train-classifier ... --name NAME; "
                 "see: localmodels list")
 
