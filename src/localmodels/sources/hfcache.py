@@ -121,10 +121,6 @@ class RepoFolder:
         return self.path.is_symlink() or (
             self.path.exists() and os.path.realpath(self.path) != os.path.join(os.path.realpath(self.cache), self.name))
 
-    def _deletable(self, path: Path) -> bool:
-        """May the store delete ``path``: inside this repo folder, and the folder not a link?"""
-        return not self.linked and inside(path, self.path)
-
     def snapshot(self, commit: str) -> Path:
         """``snapshots/<commit>`` (it may not exist)."""
         return self.path / "snapshots" / commit
@@ -302,7 +298,7 @@ class RepoFolder:
         blob = real != p and is_blob_name(real.name) and inside(real, self.path / "blobs")
         for target in (p, real) if blob else (p,):  # a link out of the cache: only the link goes
             try:
-                if self._deletable(target) and (target.is_symlink() or target.is_file()):
+                if not self.linked and (target.is_symlink() or target.is_file()):
                     remove_path(target, self.path)
             except OSError:
                 pass
