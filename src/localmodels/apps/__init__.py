@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from .._lazy import lazy_getattr
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
 
 _LAZY = {
     "classify_paths": "classify",
@@ -18,6 +20,14 @@ _LAZY = {
     "run_retrieval_bench": "retrieval_bench",
 }
 
-__all__ = sorted(_LAZY)
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
+if TYPE_CHECKING:  # the same names, spelled out for IDEs and type checkers
+    from .bench import load_dataset as load_dataset
+    from .bench import run_bench as run_bench
+    from .classify import DEFAULT_CATEGORIES as DEFAULT_CATEGORIES
+    from .classify import ClassifyReport as ClassifyReport
+    from .classify import FileClassifier as FileClassifier
+    from .classify import classify_paths as classify_paths
+    from .classify import parse_categories as parse_categories
+    from .retrieval_bench import run_retrieval_bench as run_retrieval_bench

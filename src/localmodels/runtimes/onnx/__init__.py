@@ -10,7 +10,9 @@ Torch is only imported to export a safetensors-only model (the ``torch`` extra).
 
 from __future__ import annotations
 
-from ..._lazy import lazy_getattr
+from typing import TYPE_CHECKING
+
+from ..._lazy import attach
 
 _LAZY = {
     "OnnxEncoder": "encoder",
@@ -24,6 +26,15 @@ _LAZY = {
     "onnx_file": "model_files",
 }
 
-__all__ = sorted(_LAZY)
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
+if TYPE_CHECKING:  # the same names, spelled out for IDEs and type checkers
+    from .embeddings import embed_texts as embed_texts
+    from .embeddings import embedding_dim as embedding_dim
+    from .encoder import OnnxEncoder as OnnxEncoder
+    from .encoder import TruncationWarning as TruncationWarning
+    from .encoder import load_encoder as load_encoder
+    from .model_files import onnx_file as onnx_file
+    from .pooling import PoolingConfig as PoolingConfig
+    from .sequence_classification import classify_sequences as classify_sequences
+    from .token_classification import classify_tokens as classify_tokens
