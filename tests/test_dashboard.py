@@ -7,7 +7,6 @@ land in tests/artifacts/ (kept out of git) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,13 +14,13 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 import pytest
+from playwright import sync_api as playwright_api  # the dev extra; make test installs it
 from tests.test_ollama_api import KEY, start
 
-CHROMIUM = os.environ.get("LOCALMODELS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's package
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="make test installs playwright")
-if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
+if not Path(CHROMIUM).is_file():
     pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make test does)", pytrace=False)
 
 
