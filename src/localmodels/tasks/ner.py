@@ -61,6 +61,7 @@ from ..results import Entity
 from ..runtimes.base import SpanModel, SpanOptions
 from ..runtimes.registry import resolve_model as resolve
 from ..runtimes.registry import runtime_for, span_kind
+from ._encoders import check_text
 
 if TYPE_CHECKING:
     from ..store import LocalModel
@@ -130,7 +131,7 @@ def ner(text: str | Sequence[str], *, model: str = DEFAULT_MODEL, labels: Sequen
         NotInStoreError: the model is not available locally.
     """
     single = isinstance(text, str)
-    texts = [text] if single else _check_texts(text)
+    texts = [check_text(text)] if single else _check_texts(text)
     if max_length not in ("chunk", "error"):
         raise UsageError(f"max_length must be 'chunk' or 'error', not {max_length!r}")
     if not 0.0 <= float(threshold) <= 1.0:
@@ -189,6 +190,8 @@ def _label_list(labels: Sequence[str] | str | None) -> list[str] | None:
     items = labels.split(",") if isinstance(labels, str) else list(labels)
     if not all(isinstance(x, str) for x in items):
         raise UsageError("labels must be strings")
+    for i, x in enumerate(items):
+        check_text(x, f"labels[{i}]")
     out = list(dict.fromkeys(x.strip() for x in items if x.strip()))
     if not out:
         raise UsageError("labels is empty", hint="pass --labels PERSON,ORG or leave it out")
@@ -246,4 +249,5 @@ def _check_texts(texts: Any) -> list[str]:
     for i, t in enumerate(items):
         if not isinstance(t, str):
             raise UsageError(f"text {i} is {type(t).__name__}, not str")
+        check_text(t, f"text {i}")
     return items

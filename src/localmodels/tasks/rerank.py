@@ -18,7 +18,7 @@ from ..results import RerankResult
 from ..runtimes.base import PairScores
 from ..runtimes.onnx.runtime import is_cross_encoder
 from ..runtimes.registry import runtime_for
-from ._encoders import as_list
+from ._encoders import as_list, check_text
 
 if TYPE_CHECKING:
     from ..store import LocalModel
@@ -36,12 +36,16 @@ def score_pairs(pairs: Sequence[tuple[str, str]], *, model: str | LocalModel = "
                 quantize: Literal["int8"] | None = None, warn: bool = True) -> PairScores:
     """Relevance of each (query, document) pair, in order, whatever the queries (one batch for a
     cross-encoder), and the tokens read."""
+    pairs = list(pairs)
+    for i, (query, doc) in enumerate(pairs):
+        check_text(query, f"pairs[{i}] query")
+        check_text(doc, f"pairs[{i}] document")
     enc = runtime_for(model, "encoder", quantize=quantize, task="rerank")
     if warn and not enc.cross_encoder:
         msg = f"{enc.name} is a bi-encoder, not a cross-encoder: ranking by embedding cosine similarity"
         log.info(msg)
         warnings.warn(msg, BiEncoderFallbackWarning, stacklevel=3)
-    return enc.score_pairs(list(pairs), batch_size=batch_size)
+    return enc.score_pairs(pairs, batch_size=batch_size)
 
 
 def rerank(query: str, docs: str | Sequence[str], *, model: str | LocalModel = "minilm",

@@ -21,7 +21,7 @@ from ..errors import UsageError
 from ..results import Classification
 from ..runtimes.base import Encoder
 from ..runtimes.registry import runtime_for
-from ._encoders import as_list
+from ._encoders import as_list, check_text
 
 if TYPE_CHECKING:
     from ..store import LocalModel
@@ -33,7 +33,7 @@ DEFAULT_TEMPLATE = "This text is about {}."
 def _check_labels(labels: Sequence[str]) -> list[str]:
     if isinstance(labels, str):
         labels = [x.strip() for x in labels.split(",")]
-    out = [str(x) for x in labels if str(x).strip()]
+    out = [check_text(str(x), "label") for x in labels if str(x).strip()]
     if not out:
         raise UsageError("no labels given", hint='pass labels, e.g. labels=["sports", "politics"]')
     if len(set(out)) != len(out):
@@ -42,6 +42,9 @@ def _check_labels(labels: Sequence[str]) -> list[str]:
 
 
 def _hypotheses(labels: list[str], template: str, descriptions: dict[str, str] | None) -> list[str]:
+    check_text(template, "hypothesis_template")
+    for text in (descriptions or {}).values():
+        check_text(str(text), "a label description")
     if "{}" not in template:
         raise UsageError(f"hypothesis_template {template!r} has no '{{}}' for the label",
                          hint='e.g. "This text is about {}."')
