@@ -105,6 +105,7 @@ def same_home(live, monkeypatch):
 def test_version_list_show(live):
     with live.http() as http:
         v = http.get("/api/version").json()
+        assert http.head("/").status_code == http.head("/api/version").status_code == 200  # Ollama's heartbeat
     assert v["version"] and v["localmodels"]
     listed = {m.model: m for m in live.client().list().models}
     assert {"minilm", "spacy-en-sm", "gemma3-270m", "rr"} <= set(listed)

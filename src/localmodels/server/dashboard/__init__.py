@@ -25,6 +25,6 @@ def install(app: FastAPI, *, enabled: bool = True) -> None:
 
     from fastapi.responses import PlainTextResponse
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def running() -> PlainTextResponse:
         return PlainTextResponse("localmodels is running (dashboard off: --no-ui)\n")

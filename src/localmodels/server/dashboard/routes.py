@@ -24,7 +24,7 @@ router = APIRouter(include_in_schema=False)
 UI_HEADER = "x-localmodels-ui"
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)  # HEAD: Ollama's heartbeat
 async def dashboard(request: Request, state: ServerState = Depends(get_state)) -> HTMLResponse:
     snap = await asyncio.to_thread(snapshot, state, __version__, keep_alive_of(request))
     return HTMLResponse(page(snap), headers={"Cache-Control": "no-store"})

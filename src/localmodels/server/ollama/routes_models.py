@@ -25,7 +25,7 @@ OLLAMA_API_VERSION = "0.9.0"
 PULL_FIRST_WAIT_S = 3.0
 
 
-@router.get("/version")
+@router.api_route("/version", methods=["GET", "HEAD"])
 async def version() -> dict[str, str]:
     return {"version": OLLAMA_API_VERSION, "localmodels": __version__}
 
