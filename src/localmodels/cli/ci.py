@@ -281,6 +281,7 @@ def import_(
     """Verify every digest of a bundle, then place its models in the store (atomically)."""
     from ..errors import UsageError
     from ..store.bundle import import_bundle
+    from ..store.bundle_trust import TRUST_NOTE
     from .output import console, print_json
 
     result = import_bundle(bundle)
@@ -292,12 +293,15 @@ def import_(
         write_atomic(write_lock, result.lock.encode("utf-8"))
     if as_json:
         print_json({"models": result.models, "files": result.files, "size": result.size,
-                    "lock_written": str(write_lock) if write_lock else None})
+                    "lock_written": str(write_lock) if write_lock else None, "unvouched": result.unvouched,
+                    **({"note": TRUST_NOTE} if result.unvouched else {})})
         return
     console().print(f"imported {len(result.models)} model(s), {result.files} files, {human_size(result.size)}",
                     highlight=False)
     for m in result.models:
         console().print(f"  {m}", highlight=False)
+    if result.unvouched:
+        console().print(f"note: {', '.join(result.unvouched)}: {TRUST_NOTE}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -221,18 +221,25 @@ def prune(
         None, "--max-size", help="Remove least recently used models above this size, e.g. 20G."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be removed."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    lock_files: list[Path] | None = typer.Option(
+        None, "--lock", help="Keep every model this lock file references (repeatable; default: the "
+                             "localmodels.lock of the project here)."),
 ) -> None:
-    """Remove orphans (incomplete downloads, unreferenced blobs, stale records), then LRU models."""
+    """Remove orphans (incomplete downloads, unreferenced blobs, stale records), then LRU models
+    (never one a lock of the current project, or --lock, references)."""
     from .. import store
     from .output import console, print_json
 
-    report = store.prune(keep=keep, max_size=max_size, dry_run=dry_run)
+    report = store.prune(keep=keep, max_size=max_size, dry_run=dry_run, locks=lock_files or None)
     if json_out:
         print_json(report.to_dict())
         return
     verb = "would remove" if dry_run else "removed"
     for x in report.removed:
         console().print(f"  {verb} {x['kind']}: {x.get('name') or ''} {x['path']} ({human_size(x['bytes'])})",
+                        highlight=False, soft_wrap=True)
+    for k in report.kept:
+        console().print(f"  kept {k['name']} ({human_size(k['bytes'])}): locked as {k['locked_as']!r} by {k['lock']}",
                         highlight=False, soft_wrap=True)
     console().print(f"{verb} {len(report.removed)} item(s), {human_size(report.freed)}", highlight=False)
 
