@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -24,14 +25,88 @@ from .hfcache import RepoFolder
 
 
 def hub_module():
-    """Import ``huggingface_hub`` (after making sure no telemetry call can leave the machine)."""
+    """Import ``huggingface_hub`` (after making sure no telemetry call can leave the machine), its
+    HTTP client bounded by our timeouts (see :func:`install_client`)."""
     config.prepare_hf_env()
     import huggingface_hub
     from huggingface_hub import constants
 
     # Our offline switch is the source of truth (huggingface_hub read its env only at import).
     constants.HF_HUB_OFFLINE = config.offline()
+    install_client(huggingface_hub)
     return huggingface_hub
+
+
+def hub_client_timeouts() -> dict[str, float]:
+    """Connect and read timeouts (seconds) of every Hub request, from the settings."""
+    s = config.settings()
+    return {"connect": s.hub_connect_timeout, "read": s.hub_read_timeout,
+            "write": s.hub_read_timeout, "pool": s.hub_connect_timeout}
+
+
+_client_lock = threading.Lock()
+_client_timeouts: dict[str, float] | None = None
+
+
+def install_client(hf: Any) -> None:
+    """Give ``huggingface_hub`` an HTTP client whose every request has our timeouts.
+
+    Its own client has ``timeout=None``, and ``model_info`` / ``list_repo_tree`` pass
+    ``timeout=None`` per request: a Hub that accepts the connection and never answers would hang
+    a pull forever. The timeouts are set in the transport, so no per-request value undoes them;
+    a shorter one a request asks for stays (huggingface_hub's 10 s for downloads, or its
+    ``HF_HUB_DOWNLOAD_TIMEOUT``). The retry policy (:mod:`._retry`) then decides what a timed-out
+    attempt is worth.
+    """
+    global _client_timeouts
+    timeouts = hub_client_timeouts()
+    if timeouts == _client_timeouts:
+        return
+    with _client_lock:
+        if timeouts != _client_timeouts:
+            hf.set_client_factory(lambda: _bounded_client(timeouts))
+            _client_timeouts = timeouts
+
+
+class _BoundedTransport:
+    """An httpx transport that bounds the timeouts of every request, then hands it on."""
+
+    def __init__(self, inner: Any, timeouts: dict[str, float]) -> None:
+        self.inner = inner
+        self.timeouts = timeouts
+
+    def handle_request(self, request: Any) -> Any:
+        asked = request.extensions.get("timeout") or {}
+        bounded = {k: v if asked.get(k) is None else min(v, asked[k]) for k, v in self.timeouts.items()}
+        request.extensions = {**request.extensions, "timeout": bounded}
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> _BoundedTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _bounded_client(timeouts: dict[str, float]) -> Any:
+    """huggingface_hub's default client (its request hook: offline guard, request ids), bounded."""
+    import httpx2
+    from huggingface_hub.utils import _http
+
+    base = _http.default_client_factory()
+    hooks = base.event_hooks
+    base.close()
+    client = httpx2.Client(event_hooks=hooks, follow_redirects=True, timeout=httpx2.Timeout(**timeouts),
+                           transport=_BoundedTransport(httpx2.HTTPTransport(), timeouts))
+    mounts = getattr(client, "_mounts", None)  # proxies from the environment get their own transports
+    if isinstance(mounts, dict):
+        for pattern, transport in list(mounts.items()):
+            if transport is not None:
+                mounts[pattern] = _BoundedTransport(transport, timeouts)
+    return client
 
 
 def token_of(token: str | bool | None) -> str | bool | None:
@@ -182,7 +257,7 @@ class _QuietBar:
         return lambda *a, **k: None
 
 
-def _bar_class(progress: bool):
+def bar_class(progress: bool):
     if progress and sys.stderr.isatty():
         from tqdm.auto import tqdm
 
@@ -206,7 +281,7 @@ def download(repo_id: str, commit: str, names: Sequence[str], *, token, progress
             allow_patterns=allow,
             ignore_patterns=ignore,
             force_download=force,
-            tqdm_class=_bar_class(progress),
+            tqdm_class=bar_class(progress),
             max_workers=8,
         )
 

@@ -7,6 +7,8 @@ What ``huggingface_hub`` (pinned ``>=2.4,<3``) does not do and this module adds 
   5xx, dropped connections), see :mod:`._retry`;
 * a sha256 check of every downloaded file against the Hub's LFS oid (git blob sha1 for small
   files); a bad file is deleted and fetched once more, then :class:`IntegrityError`;
+* LFS files that resume from the partial a killed or failed pull left (HTTP ``Range``), see
+  :mod:`.hub_transfer`; connect and read timeouts on every Hub request (:mod:`._hubapi`);
 * refusal of pickle weights without opt-in and of repo file names that would escape the folder;
 * a free-disk check before a download, and removal of orphan partial downloads;
 * our own errors with a hint (gated 401 vs 403, not found, offline).
@@ -54,6 +56,7 @@ from ._hubnames import (
 from ._offline import offline_missing
 from .base import FileProblem, FileRecord
 from .hfcache import RepoFolder
+from .hub_transfer import fetch_lfs_blobs
 
 log = logging.getLogger("localmodels.sources.hub")
 
@@ -158,13 +161,15 @@ def fetch_snapshot(
             hint=f"list the repo's files at {config.hf_endpoint()}/{repo_id}/tree/{rev} and fix the patterns",
         )
 
-    clean_incomplete(repo_id)
     missing = list(names) if force else _missing(repo_id, commit, names, tree)
     repo = RepoFolder(repo_id)
     no_blob = [n for n in missing if force or not repo.blob(expected_digest(tree[n])).is_file()]
     _check_disk(repo_id, sum(entry_size(tree[n]) for n in no_blob))
     if seeds and missing and not force:  # another source's copy with the Hub's sha256: copied, not downloaded
         missing = [n for n in missing if not repo.place_copy(commit, n, tree[n].get("lfs_sha256"), seeds)]
+    if missing and not force:  # LFS files resume from the partial a killed or failed pull left (.hub_transfer)
+        fetch_lfs_blobs(repo_id, commit, missing, tree, token=tok, progress=progress)
+    clean_incomplete(repo_id)  # partials left now are orphans: another file's, another commit's
     if missing:
         pats = (download_patterns(tree, names, allow_patterns, ignore_patterns, allow_pickle)
                 if len(missing) == len(names) else None)
