@@ -59,9 +59,28 @@ def _register_all() -> None:
         importlib.import_module(f"{__package__}.{name}").register(app)
 
 
+# Set by main(): the command line asked for JSON, so an error is also a JSON object on stdout.
+_json_errors = False
+
+
+def wants_json(args: list[str]) -> bool:
+    """Does the command line hold the ``--json`` flag (before any ``--``)?"""
+    for a in args:
+        if a == "--":
+            return False
+        if a == "--json":
+            return True
+    return False
+
+
 def report_error(err: LocalModelsError) -> None:
     from .output import err_console
 
+    if _json_errors:  # a program that asked for JSON reads stdout: it gets the error there too
+        from .output import print_json
+
+        print_json({"error": {"type": type(err).__name__, "message": err.message, "hint": err.hint,
+                              "exit_code": err.exit_code}})
     err_console().print(f"[bold red]error:[/] {err.message}", highlight=False, markup=True, soft_wrap=True)
     if err.hint:
         err_console().print(f"[yellow]hint:[/] {err.hint}", highlight=False, soft_wrap=True)
@@ -69,7 +88,9 @@ def report_error(err: LocalModelsError) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code. Click handles its own usage errors (exit 2)."""
+    global _json_errors
     _register_all()
+    _json_errors = wants_json(sys.argv[1:] if argv is None else list(argv))
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit as e:
