@@ -92,6 +92,7 @@ def distill(model: str = "minilm", *, name: str | None = None, pca_dims: int | N
 
     manifest = {
         "kind": "static", "recipe_version": RECIPE_VERSION, "made_by": "localmodels distill",
+        "license": teacher.license,  # a distilled model carries its teacher's licence
         "teacher": {"ref": model, "name": teacher.name, "source": teacher.source, "digest": model_digest(teacher)},
         "recipe": {"library": "model2vec", "version": model2vec.__version__, "pca_dims": dims, "pooling": "mean",
                    "sif_coefficient": 1e-4},

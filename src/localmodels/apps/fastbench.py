@@ -41,7 +41,7 @@ class FoldedHead:
         self.categories = list(DEFAULT_CATEGORIES)
         exs = [Example(i["label"], _read_file(root / i["path"], i["path"]), i["path"], i["path"].split("/", 1)[0])
                for i in items]
-        self.emb = ChunkEmbeddings(exs, lambda t: embed(t, model=model, batch_size=256))
+        self.emb = ChunkEmbeddings(exs, lambda t: embed(t, model=model, batch_size=256), self.names)
         folds = project_folds([e.group for e in exs], FOLDS)
         rng = __import__("random").Random(seed)
         self.heads: dict[str, tuple[np.ndarray, np.ndarray]] = {}

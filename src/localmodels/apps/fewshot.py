@@ -133,6 +133,18 @@ def check_examples(examples: Sequence[Example], categories: Sequence[str] | None
     return list(categories) if categories is not None else sorted(counts)
 
 
+def category_examples(categories: Sequence[Category] | None, names: Sequence[str]) -> list[Example]:
+    """The categories' own description and made-up examples (those the prototypes use) as labelled
+    texts: a head is fitted on them too, which steadies it when the user gives only a few examples."""
+    described = {c.name: c for c in (categories or DEFAULT_CATEGORIES)}
+    out = []
+    for n in names:
+        c = described.get(n)
+        if c is not None:
+            out += [Example(n, t) for t in (f"A {n} file: {c.description}", *c.examples)]
+    return out
+
+
 def examples_digest(examples: Sequence[Example]) -> str:
     h = hashlib.sha256()
     for e in sorted(examples, key=lambda e: (e.label, e.name, e.text)):
@@ -204,7 +216,7 @@ def fit_head(examples: Sequence[Example], *, model: str, categories: Sequence[Ca
     names = check_examples(examples, [c.name for c in categories] if categories else None)
     index = {n: i for i, n in enumerate(names)}
     texts, ys, ws = [], [], []
-    for e in examples:
+    for e in [*examples, *category_examples(categories, names)]:
         chunks = _model_inputs(e)
         texts += chunks
         ys += [index[e.label]] * len(chunks)
@@ -221,7 +233,7 @@ def fit_head(examples: Sequence[Example], *, model: str, categories: Sequence[Ca
     meta = {"categories": cats, "base": {"ref": model}, "examples": len(examples),
             "examples_digest": examples_digest(examples),
             "input": {"chunk_chars": CHUNK_CHARS, "max_chunks": MAX_CHUNKS, "format": "File: <path>"},
-            "fit": {"kind": "softmax-regression", "l2": 1e-3, "steps": 400}}
+            "fit": {"kind": "softmax-regression", "l2": 1e-3, "steps": 400, "plus": "category descriptions+examples"}}
     return Head(coef, bias, meta, ref=model)
 
 
@@ -239,6 +251,7 @@ def train_classifier(examples: str | Path | Sequence[Example], *, model: str = "
     derived_folder(name)
     head = fit_head(exs, model=model, categories=categories)
     head.meta["base"]["digest"] = model_digest(base)
+    head.meta["base"]["weights_sha256"] = weights_sha256(base)
     made = read_manifest(Path(base.path))
     if made.get("teacher"):
         head.meta["base"]["teacher"] = made["teacher"]
@@ -257,6 +270,25 @@ def train_classifier(examples: str | Path | Sequence[Example], *, model: str = "
     head.ref = PREFIX + name
     resolve(head.ref)  # record it in the store
     return head
+
+
+def weights_sha256(model: Any) -> str | None:
+    """The sha256 of a model's weights file (what a head's inputs depend on; distilling is deterministic)."""
+    return next((f.sha256 for f in model.files if f.path.endswith(".safetensors") and f.sha256), None)
+
+
+def check_base(head: Head) -> None:
+    """Refuse a head whose embedding model's weights are not the ones it was trained on."""
+    want = head.meta.get("base", {}).get("weights_sha256")
+    if not want:
+        return
+    from ..store import resolve
+
+    have = weights_sha256(resolve(head.base))
+    if have != want:
+        raise UsageError(f"{head.ref or 'the head'} was trained on {head.base} with weights {want[:12]}..., "
+                         f"but {head.base} now has {str(have)[:12]}...",
+                         hint=f"rebuild {head.base} the same way (localmodels distill), or retrain the head")
 
 
 def load_head_folder(folder: Path, *, ref: str = "") -> Head:
@@ -285,7 +317,9 @@ def load_head(ref: str) -> Head:
     if not (Path(lm.path) / HEAD_META).is_file():
         raise UsageError(f"{ref} is not a classifier head (no {HEAD_META})",
                          hint="make one: localmodels train-classifier --examples FILE --name NAME")
-    return load_head_folder(Path(lm.path), ref=ref)
+    head = load_head_folder(Path(lm.path), ref=ref)
+    check_base(head)
+    return head
 
 
 def head_for(model: object, categories: Sequence[Category] | None) -> Head | None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._categories import name_evidence
-from .fewshot import Example, _model_inputs, check_examples, fit_softmax
+from .fewshot import Example, _model_inputs, category_examples, check_examples, fit_softmax
 
 THRESHOLDS = tuple(round(0.02 * i, 2) for i in range(0, 51))
 
@@ -29,8 +29,12 @@ def project_folds(groups: Sequence[str], k: int = 5) -> list[list[int]]:
 class ChunkEmbeddings:
     """Every example's chunk embeddings, computed once (a fold only re-fits the head)."""
 
-    def __init__(self, examples: Sequence[Example], embed_fn: Callable[[list[str]], np.ndarray]) -> None:
-        self.examples = list(examples)
+    def __init__(self, examples: Sequence[Example], embed_fn: Callable[[list[str]], np.ndarray],
+                 names: Sequence[str] = ()) -> None:
+        self.n = len(examples)
+        # the categories' descriptions and made-up examples: in every training set, as in fit_head
+        self.extra = list(range(self.n, self.n + len(category_examples(None, names))))
+        self.examples = [*examples, *category_examples(None, names)]
         texts, self.owner = [], []
         for i, e in enumerate(self.examples):
             chunks = _model_inputs(e)
@@ -40,7 +44,7 @@ class ChunkEmbeddings:
         self.x = np.asarray(embed_fn(texts), dtype=np.float32)
 
     def fit(self, train: Sequence[int], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.isin(self.owner_arr, np.asarray(list(train)))
+        rows = np.isin(self.owner_arr, np.asarray([*train, *self.extra]))
         counts = np.bincount(self.owner_arr[rows], minlength=len(self.examples))
         index = {n: j for j, n in enumerate(names)}
         y = np.asarray([index[self.examples[o].label] for o in self.owner_arr[rows]])
@@ -74,7 +78,7 @@ def with_prior(rows: np.ndarray, paths: Sequence[str], names: list[str], weight:
 def oof_rows(emb: ChunkEmbeddings, names: list[str], folds: list[list[int]], *,
              per_label: int | None = None, seed: int = 0) -> np.ndarray:
     """Out-of-fold probability rows; ``per_label`` keeps only that many training files per category."""
-    n = len(emb.examples)
+    n = emb.n
     rows = np.zeros((n, len(names)))
     rng = random.Random(seed)
     for test in folds:

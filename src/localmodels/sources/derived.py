@@ -79,9 +79,11 @@ class DerivedSource(SourceBase):
         model = self._local.present(Spec("local", str(folder.resolve()), spec.ref))
         made = read_manifest(folder)
         r = rec.load(model.key or "")
-        if r is not None and made and r.extra.get("derived") != made:
+        if r is not None and made and (r.extra.get("derived") != made or r.license != made.get("license")):
             r.extra["derived"] = made
+            r.license = made.get("license") or r.license
             r.try_save()
+        model.license = model.license or made.get("license")
         meta = dict(model.metadata or {})
         if made:
             meta["derived"] = made
