@@ -60,10 +60,10 @@ def minilm_embedding(root: Path, exs) -> tuple[list[str], float]:
 def cascade_speed(root: Path, exs, head_ref: str, threshold: float) -> dict:
     from localmodels.apps._walk import Found
     from localmodels.apps.cascade import CascadeClassifier
-    from localmodels.apps.classify import read_documents
+    from localmodels.apps.classify import FileClassifier, read_documents
 
     docs, _ = read_documents([Found(root / e.name, e.name, (root / e.name).stat().st_size) for e in exs])
-    clf = CascadeClassifier(model=head_ref, threshold=threshold)
+    clf = CascadeClassifier(stage=FileClassifier, model=head_ref, threshold=threshold)
     clf.classify(docs[:2])
     clf.expensive.classify(docs[:2])
     t0 = time.perf_counter()

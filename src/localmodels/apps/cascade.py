@@ -70,10 +70,10 @@ class CascadeClassifier:
 
     method = "cascade"
 
-    def __init__(self, *, model: str | None = None, escalate_to: str | None = None, threshold: float | None = None,
-                 categories: Sequence[Category] | None = None, filetype: str = "auto", quantize: str | None = None,
-                 **options: Any) -> None:
-        from .classify import FileClassifier
+    def __init__(self, *, stage: Any, model: str | None = None, escalate_to: str | None = None,
+                 threshold: float | None = None, categories: Sequence[Category] | None = None, filetype: str = "auto",
+                 quantize: str | None = None, **options: Any) -> None:
+        """``stage``: the class of one stage (:class:`~.classify.FileClassifier`, passed in by its module)."""
         from .fewshot import is_head, load_head
 
         if filetype not in FILETYPE_MODES:
@@ -89,11 +89,11 @@ class CascadeClassifier:
         if not 0 <= threshold <= 1:
             raise UsageError("--threshold is a margin between 0 and 1")
         self.threshold = threshold
-        self.cheap = FileClassifier(model=str(model), method="embedding", categories=categories, **options)
+        self.cheap = stage(model=str(model), method="embedding", categories=categories, **options)
         self.categories = self.cheap.categories
         self.names = self.cheap.names
         self.esc_method, self.esc_model = parse_escalation(escalate_to)
-        self.expensive = FileClassifier(model=self.esc_model, method=self.esc_method, categories=self.categories,
+        self.expensive = stage(model=self.esc_model, method=self.esc_method, categories=self.categories,
                                         quantize=quantize, **options)
         self.filetype = filetype
         self.model = str(model)
@@ -167,13 +167,12 @@ def _default_names(categories: Sequence[Category]) -> bool:
     return [c.name for c in categories] == [c.name for c in DEFAULT_CATEGORIES]
 
 
-def make_classifier(*, model: str, method: str, categories: Sequence[Category] | None = None, **options: Any) -> Any:
-    """A :class:`CascadeClassifier` for ``method="cascade"``, else a FileClassifier."""
-    from .classify import FileClassifier
-
+def make_classifier(stage: Any, *, model: str | None, method: str, categories: Sequence[Category] | None = None,
+                    **options: Any) -> Any:
+    """A :class:`CascadeClassifier` of ``stage`` classifiers for ``method="cascade"``, else a ``stage``."""
     if method == "cascade":
-        return CascadeClassifier(model=model, categories=categories, **options)
+        return CascadeClassifier(stage=stage, model=model, categories=categories, **options)
     options.pop("escalate_to", None)
     options.pop("threshold", None)
     options.pop("filetype", None)
-    return FileClassifier(model=model, method=method, categories=categories, **options)
+    return stage(model=model, method=method, categories=categories, **options)

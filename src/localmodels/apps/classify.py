@@ -291,7 +291,7 @@ def classify_paths(paths: Sequence[str | Path], *, model: str = "minilm", method
     t0 = time.perf_counter()
     from .cascade import make_classifier
 
-    clf = make_classifier(model=model, method=method, categories=categories, **options)
+    clf = make_classifier(FileClassifier, model=model, method=method, categories=categories, **options)
     found, skipped = walk(paths, include=include, exclude=exclude, gitignore=gitignore, max_bytes=max_bytes)
     resumed: list[dict[str, Any]] = []
     files: list[FileResult] = []

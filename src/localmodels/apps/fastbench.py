@@ -79,8 +79,9 @@ def bench_classifier(spec: dict[str, Any]) -> Any:
 
     method, model = spec["method"], spec["model"]
     if method == "filetype":
-        return CascadeClassifier(model=model if model != "minilm" else "derived:minilm-static", threshold=0.0,
-                                 filetype="always", escalate_to="minilm")
+        cheap = model if model != "minilm" else "derived:minilm-static"
+        return CascadeClassifier(stage=FileClassifier, model=cheap, threshold=0.0, filetype="always",
+                                 escalate_to="minilm")
     per_label = 5 if method == "fewshot5" else None
     folded = FoldedHead(model, Path(spec["root"]), spec["items"], per_label=per_label)
     if method in ("fewshot", "fewshot5"):
@@ -95,6 +96,7 @@ def bench_classifier(spec: dict[str, Any]) -> Any:
         import json
 
         threshold = float(json.loads(meta.read_text(encoding="utf-8")).get("cascade", {}).get("threshold", threshold))
-    cas = CascadeClassifier(model=model, threshold=threshold, escalate_to="minilm", quantize=spec.get("quantize"))
+    cas = CascadeClassifier(stage=FileClassifier, model=model, threshold=threshold, escalate_to="minilm",
+                            quantize=spec.get("quantize"))
     cas.cheap.head = folded
     return cas
