@@ -114,10 +114,10 @@ class _PeakRSS:
 def _model_bytes(model: str) -> int | None:
     """Size of the weights actually loaded (files named in the loaded-model cache), else the model folder."""
     try:
-        from ..runtimes.cache import loaded_models
+        from ..tasks.loaded import loaded_info
 
         total = 0
-        for info in loaded_models().info():
+        for info in loaded_info():
             for part in str(info.get("key", "")).split(":"):
                 if part.startswith("/") and Path(part).is_file():
                     total += Path(part).stat().st_size

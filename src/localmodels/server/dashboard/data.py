@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import store
-from ...runtimes.cache import available_memory
+from ...tasks.loaded import available_memory
 from ..ollama import catalog as ollama_catalog
 from ..ollama.keepalive import KeepAlive
 from ..state import ServerState

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import store
-from ...runtimes.cache import loaded_models
+from ...tasks.loaded import loaded_info
 from .keepalive import KeepAlive
 
 _QUANT = re.compile(r"(?i)(?:^|[-_.])((?:IQ|Q)\d(?:_[A-Z0-9]+)*|F16|BF16|F32)(?=[-_.]|$)")
@@ -144,7 +144,7 @@ def _gguf_info(model: store.LocalModel):
 
 def loaded(served: dict[str, str], keep: KeepAlive) -> list[dict[str, Any]]:
     """/api/ps: the loaded-model cache, each slot named by the model that loaded it."""
-    slots = loaded_models().info()
+    slots = loaded_info()
     if not slots:
         return []
     models = served_models(served)
@@ -172,4 +172,4 @@ def _owner(key: str, models: list[tuple[str, store.LocalModel]]) -> tuple[str | 
 
 def cache_keys_of(model: store.LocalModel) -> list[str]:
     """Loaded-model cache keys that name ``model``'s folder."""
-    return [str(s["key"]) for s in loaded_models().info() if str(model.path) in str(s["key"])]
+    return [str(s["key"]) for s in loaded_info() if str(model.path) in str(s["key"])]

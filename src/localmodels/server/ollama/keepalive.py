@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ...runtimes.cache import loaded_models
+from ...tasks import loaded as loaded_tasks
 
 
 def loaded_keys() -> set[str]:
-    return {str(s["key"]) for s in loaded_models().info()}
+    return set(loaded_tasks.loaded_keys())
 
 
 class KeepAlive:
@@ -52,7 +52,7 @@ class KeepAlive:
         keep = self.effective(requested)
         for key in mine:
             if keep == 0 and not self.active.get(name):
-                loaded_models().unload(key)
+                loaded_tasks.unload(key)
                 self.expiry.pop(key, None)
             elif keep == 0:  # another request still uses it: unload when that one is done
                 self.expiry[key] = time.time()
@@ -75,13 +75,13 @@ class KeepAlive:
             self._schedule(key, 0.5)  # never unload a model a request is using
             return
         if self.expiry.get(key, float("inf")) <= time.time():
-            loaded_models().unload(key)
+            loaded_tasks.unload(key)
             self.expiry.pop(key, None)
 
     def unload(self, name: str) -> list[str]:
         keys = [k for k, owner in self.owners.items() if owner == name and k in loaded_keys()]
         for key in keys:
-            loaded_models().unload(key)
+            loaded_tasks.unload(key)
             self.expiry.pop(key, None)
         return keys
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from ... import __version__, store
-from ...runtimes.cache import loaded_models
+from ...tasks.loaded import unload
 from ..errors import APIError
 from ..state import ServerState, get_state
 from . import catalog
@@ -62,7 +62,7 @@ async def delete(req: ModelRequest, request: Request, state: ServerState = Depen
     model = await asyncio.to_thread(store.resolve, ref, offline=True)
     keep.unload(name)  # a deleted model must not stay loaded
     for key in catalog.cache_keys_of(model):
-        loaded_models().unload(key)
+        unload(key)
     removed = await asyncio.to_thread(store.remove, ref)
     return JSONResponse({"status": "success", "removed": len(removed)})
 
