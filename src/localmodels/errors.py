@@ -13,6 +13,8 @@ for one of these.
     │   └── NotInStoreError                     known, but not pulled (offline or never fetched)
     ├── AccessError (PermissionError)           gated or private repo: token missing (401) or lacking (403)
     ├── IntegrityError (OSError)                sha256 / size mismatch, truncated or tampered files
+    ├── StorageError (OSError)                  the filesystem said no: disk full, permission denied, a file
+    │                                           where a folder must be, a name too long (:func:`from_os_error`)
     ├── UnsafeFileError (ValueError)            pickle weights without opt-in, path traversal, links in bundles
     ├── NetworkError (ConnectionError)          the Hub or a remote endpoint failed after all retries
     │   └── OfflineError                        a network call was needed in offline mode
@@ -22,6 +24,10 @@ for one of these.
 """
 
 from __future__ import annotations
+
+import errno as _errno
+import os
+from pathlib import Path
 
 
 class LocalModelsError(Exception):
@@ -102,6 +108,16 @@ class IntegrityError(LocalModelsError, OSError):
         self.actual = actual
 
 
+class StorageError(LocalModelsError, OSError):
+    """The filesystem refused: ``path`` is the one the system named, ``errno`` its reason."""
+
+    def __init__(self, message: str, *, path: str | None = None, errno: int | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.errno = errno
+
+
 class UnsafeFileError(LocalModelsError, ValueError):
     exit_code = 2
 
@@ -151,3 +167,115 @@ def _human(n: int | float) -> str:
 
 
 human_size = _human
+
+
+# ---------------------------------------------------------------------------------- OSError -> ours
+_NO_SPACE = {_errno.ENOSPC, getattr(_errno, "EDQUOT", -1)}
+_DENIED = {_errno.EACCES, _errno.EPERM, _errno.EROFS}
+
+
+def _folders() -> list[tuple[str, Path]]:
+    """The folders we write to, with the variable that moves each (most specific first)."""
+    from . import config
+
+    out = [("LOCALMODELS_HOME", config.home())]
+    hub_var = "HF_HUB_CACHE" if os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE") \
+        else "HF_HOME"
+    out += [(hub_var, config.hub_cache()), ("HF_HOME", config.hf_home())]
+    return out
+
+
+def _owner_var(path: Path) -> tuple[str, Path] | None:
+    try:
+        for var, folder in _folders():
+            if path == folder or folder in path.parents:
+                return var, folder
+    except Exception:  # noqa: BLE001 - a hint is optional; a broken setting must not hide the error
+        return None
+    return None
+
+
+def _not_a_folder(path: Path) -> Path | None:
+    """The first part of ``path`` that exists and is not a folder (what blocks a mkdir/open)."""
+    for part in (*reversed(path.parents), path):
+        try:
+            if part.exists() and not part.is_dir():
+                return part
+        except OSError:
+            return None
+    return None
+
+
+def _short(text: str, n: int = 120) -> str:
+    return text if len(text) <= n else text[: n // 2] + "…" + text[-n // 2:]
+
+
+def from_os_error(err: OSError, *, path: str | os.PathLike | None = None) -> LocalModelsError:
+    """Our error for a filesystem failure (or ``err`` itself when it already is one of ours).
+
+    The message says what happened to which path in words; the hint says what to do, and names the
+    variable (``LOCALMODELS_HOME``, ``HF_HOME``, ``HF_HUB_CACHE``) that moves the folder concerned.
+    """
+    if isinstance(err, LocalModelsError):
+        return err
+    if isinstance(err, (ConnectionError, TimeoutError)) or type(err).__module__.split(".")[0] in (
+            "requests", "urllib3", "httpx", "httpcore", "socket", "ssl"):
+        return NetworkError(f"network error: {err}", hint="check the connection (and HF_ENDPOINT); retry later")
+    code = err.errno
+    raw = path if path is not None else (err.filename if err.filename is not None else None)
+    p = Path(os.fsdecode(raw)) if raw is not None else None
+    shown = _short(str(p)) if p is not None else "a file"
+    owner = _owner_var(p) if p is not None else None
+    move = (f"or set {owner[0]} to another folder (it is {owner[1]})" if owner else None)
+    reason = err.strerror or str(err)
+    if code in _NO_SPACE:
+        return StorageError(
+            f"the disk is full: no space left to write {shown}", path=str(p) if p else None, errno=code,
+            hint="free space on that disk (localmodels du shows what the store takes; localmodels prune "
+                 "--max-size SIZE removes the least recently used models)" + (f", {move}" if move else ""))
+    if code in _DENIED:
+        what = "read-only file system" if code == _errno.EROFS else "permission denied"
+        if owner:
+            hint = (f"this user cannot write the store's folder {owner[1]}: fix its permissions "
+                    f"(ls -ld {owner[1]}), {move}")
+        else:
+            hint = f"check the permissions of {shown} (ls -l), or use a path this user can read and write"
+        return StorageError(f"{what}: {shown}", path=str(p) if p else None, errno=code, hint=hint)
+    if code in (_errno.ENOTDIR, _errno.EEXIST) and p is not None:
+        blocker = _not_a_folder(p)
+        if blocker is not None:
+            var = next((v for v, folder in _folders_safe() if folder == blocker), None)
+            if var and os.environ.get(var):
+                return StorageError(f"{var} points at a file, not a folder: {blocker}", path=str(blocker),
+                                    errno=code, hint=f"set {var} to a folder (or unset it), or move {blocker} away")
+            if var:
+                return StorageError(f"{blocker} is a file, but it is where the store's folder goes", path=str(blocker),
+                                    errno=code, hint=f"move {blocker} away, or set {var} to another folder")
+            reach = f" (to reach {shown})" if blocker != p else ""
+            return StorageError(
+                f"{_short(str(blocker))} is a file, but a folder is needed there{reach}",
+                path=str(blocker), errno=code,
+                hint=f"move or remove the file {_short(str(blocker))}" + (f", {move}" if move else ""))
+    if code == _errno.EISDIR:
+        return StorageError(f"{shown} is a folder, but a file is needed", path=str(p) if p else None, errno=code,
+                            hint="give the path of a file in that folder")
+    if code == _errno.ENAMETOOLONG:
+        return StorageError(f"a file name is too long for the file system: {shown}", path=str(p) if p else None,
+                            errno=code, hint="use a shorter name: each part of a path may have at most 255 bytes")
+    if code == _errno.ENOENT:
+        return StorageError(f"no such file or folder: {shown}", path=str(p) if p else None, errno=code,
+                            hint="check the path" + (f" (the store's folders are recreated: {move})" if move else ""))
+    if code in (_errno.EMFILE, _errno.ENFILE):
+        return StorageError("too many open files", errno=code, hint="raise the limit, e.g. ulimit -n 4096")
+    if code == _errno.ELOOP:
+        return StorageError(f"too many levels of symbolic links: {shown}", path=str(p) if p else None, errno=code,
+                            hint="a link points back at itself: fix or remove it")
+    return StorageError(f"cannot read or write {shown}: {reason}", path=str(p) if p else None, errno=code,
+                        hint="check that path (permissions, free space, the disk itself)")
+
+
+def _folders_safe() -> list[tuple[str, Path]]:
+    try:
+        return _folders()
+    except Exception:  # noqa: BLE001
+        return []

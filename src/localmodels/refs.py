@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from dataclasses import dataclass
@@ -41,6 +42,18 @@ def _looks_like_path(s: str) -> bool:
     return s.startswith(("./", "../", "/", "~", ".\\")) or s in (".", "..")
 
 
+def _is_dir(raw: str) -> bool:
+    """Is ``raw`` an existing folder? A name the file system cannot take (too long) is none."""
+    try:
+        return Path(raw).expanduser().is_dir()
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            shown = raw if len(raw) <= 80 else raw[:40] + "…" + raw[-20:]
+            raise InvalidReferenceError(shown, f"too long ({len(raw)} characters) for a file name",
+                                        hint="Hub ids and aliases have at most 96 characters per part") from None
+        return False
+
+
 def parse_ref(ref: str) -> ModelRef:
     """Parse a reference; raises :class:`InvalidReferenceError` with a hint when it is malformed."""
     if not isinstance(ref, str) or not ref.strip():
@@ -56,7 +69,7 @@ def parse_ref(ref: str) -> ModelRef:
         if not name:
             raise InvalidReferenceError(raw, "missing model name after 'remote:'")
         return ModelRef(raw, "remote", name)
-    if _looks_like_path(raw) or Path(raw).expanduser().is_dir():
+    if _looks_like_path(raw) or _is_dir(raw):
         return ModelRef(raw, "local", os.path.realpath(Path(raw).expanduser()))  # a link loop: no RuntimeError
     name, _, revision = raw.partition("@")
     if "@" in raw and not revision:

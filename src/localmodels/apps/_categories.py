@@ -171,6 +171,9 @@ def parse_categories(spec: str | None = None, file: str | Path | None = None) ->
             raw = path.read_text(encoding="utf-8")
         except OSError as e:
             raise UsageError(f"cannot read categories file {path}: {e.strerror or e}") from e
+        except UnicodeDecodeError as e:
+            raise UsageError(f"categories file {path} is not UTF-8 text (byte {e.start}): a binary file?",
+                             hint="give a .json or text file: one 'name: description' per line") from None
         if path.suffix.lower() == ".json":
             try:
                 data = json.loads(raw)

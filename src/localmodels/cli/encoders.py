@@ -23,9 +23,11 @@ def read_lines(path: str) -> list[str]:
         where = "stdin"
     else:
         p = Path(path)
-        if not p.is_file():
-            raise UsageError(f"no such file: {path}")
-        data = p.read_bytes()
+        if p.is_dir():
+            raise UsageError(f"{path} is a folder, not a file of texts", hint="give a file with one text per line")
+        if not p.exists():
+            raise UsageError(f"no such file: {path}", hint="check the path (- reads stdin)")
+        data = p.read_bytes()  # unreadable: an OSError the CLI reports in words (errors.from_os_error)
         where = path
     try:
         text = data.decode("utf-8-sig")

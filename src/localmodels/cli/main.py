@@ -2,7 +2,9 @@
 
 Each command group lives in its own module with a ``register(app)`` function; heavy imports
 happen inside the commands, so ``localmodels --help`` and ``localmodels list`` start fast.
-Errors of ours become ``error: ...`` / ``hint: ...`` on stderr and the error's exit code.
+Errors of ours become ``error: ...`` / ``hint: ...`` on stderr and the error's exit code; an OSError
+that reaches here (disk full, permission denied, a file where a folder must be ...) is mapped
+to one of ours first (:func:`~localmodels.errors.from_os_error`).
 """
 
 from __future__ import annotations
@@ -98,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     except LocalModelsError as e:
         report_error(e)
         return e.exit_code
+    except OSError as e:  # the filesystem (or a socket) said no: in words, with a hint, never a traceback
+        from ..errors import from_os_error
+
+        mapped = from_os_error(e)
+        report_error(mapped)
+        return mapped.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

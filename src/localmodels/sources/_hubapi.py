@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,7 @@ from ..errors import (
     ModelNotFoundError,
     NetworkError,
     OfflineError,
+    from_os_error,
 )
 from ._hflayout import escape_pattern, is_commit
 from ._hubnames import check_repo_id
@@ -173,6 +175,15 @@ def hub_errors(repo_id: str, revision: str | None, *, token_sent: bool = False) 
     except (ConnectionError, TimeoutError) as e:
         raise NetworkError(f"could not reach the Hub for {shown}: {e}",
                            hint="check the connection and HF_ENDPOINT, then pull again") from e
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+            raise
+        # A full disk: the partial files only take space now (no resume can finish): remove them.
+        removed = RepoFolder(repo_id).clean_incomplete()
+        mapped = from_os_error(e)
+        mapped.message = (f"the disk is full: no space left to download {shown} into {config.hub_cache()}"
+                          + (f"; its {len(removed)} partial file(s) were removed" if removed else ""))
+        raise mapped from None
     except Exception as e:  # httpx2 transport errors and the like
         if type(e).__module__.startswith(("httpx", "httpcore")):
             raise NetworkError(f"could not reach the Hub for {shown}: {type(e).__name__}: {e}",

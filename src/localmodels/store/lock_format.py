@@ -159,6 +159,11 @@ def read_lock(path: str | Path) -> Lock:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestError("lock file not found", path=str(path), hint="run: localmodels lock") from None
+    except IsADirectoryError:
+        raise ManifestError("this is a folder, not a lock file", path=str(path),
+                            hint=f"give the path of a {LOCK_NAME} file") from None
+    except UnicodeDecodeError:
+        raise ManifestError("not UTF-8 text", path=str(path), hint="regenerate it: localmodels lock") from None
     return parse_lock(text, path=path)
 
 

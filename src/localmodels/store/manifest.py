@@ -183,8 +183,13 @@ def load_manifest(path: str | Path) -> Manifest:
     except FileNotFoundError:
         raise ManifestError("manifest not found", path=str(path),
                             hint=f"create {MANIFEST_NAME} with a [models.<name>] table per model") from None
+    except IsADirectoryError:
+        inside = path / MANIFEST_NAME
+        raise ManifestError("this is a folder, not a manifest file", path=str(path),
+                            hint=f"give the file: --manifest {inside}" if inside.is_file()
+                            else f"give the path of a {MANIFEST_NAME} file") from None
     except UnicodeDecodeError:
-        raise ManifestError("not UTF-8 text", path=str(path)) from None
+        raise ManifestError("not UTF-8 text", path=str(path), hint=f"a {MANIFEST_NAME} is TOML text") from None
     return parse_manifest(text, path=path)
 
 
