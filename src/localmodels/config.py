@@ -74,8 +74,9 @@ class Settings:
                                  "Retry-After included")
     hub_connect_timeout: float = _var("HUB_CONNECT_TIMEOUT", 10.0, "seconds to open a connection to the Hub "
                                       "(every call: model info, file lists, downloads)")
-    hub_read_timeout: float = _var("HUB_READ_TIMEOUT", 30.0, "seconds the Hub may stay silent in a call or "
-                                   "a download before the attempt fails (then the retry policy applies)")
+    hub_read_timeout: float = _var("HUB_READ_TIMEOUT", 30.0, "most seconds the Hub may stay silent in a call "
+                                   "before the attempt fails, then the retry policy applies (downloads keep "
+                                   "huggingface_hub's shorter `HF_HUB_DOWNLOAD_TIMEOUT`, 10 s)")
     batch_inflight: int = _var("BATCH_INFLIGHT", 1, "`localmodels serve`: encoder batches per model at once")
     price_per_mtok: float | None = _var("PRICE_PER_MTOK", None, "USD per million tokens for `remote:` models "
                                         "in `bench` (`--price-per-mtok` wins)", "no cost shown")
