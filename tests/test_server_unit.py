@@ -261,3 +261,71 @@ def test_body_limit_auth_and_catch_all_in_process(monkeypatch):
     assert crash.status_code == 500
     assert crash.json()["error"]["type"] == "server_error" and "KeyError" in crash.json()["error"]["message"]
     assert health.status_code == 200  # open without a key
+
+
+class _ShareableSource:
+    """A minimal third-party source whose names a request may use (nameable_in_requests)."""
+
+    supports_revision = False
+
+    def __init__(self, kind: str, nameable: bool) -> None:
+        self.kind = kind
+        self.nameable_in_requests = nameable
+
+    def parse(self, ref):
+        from localmodels.sources import Spec
+
+        return Spec(self.kind, ref.split(":", 1)[1], ref) if ref.startswith(self.kind + ":") else None
+
+
+def test_request_names_follow_the_source_contract_not_kind_strings(tmp_path):
+    """Without --models, a request may name catalog aliases and Hub ids, never a folder, a file, an
+    installed package, another tool's store or a remote endpoint; a source says which through
+    ``nameable_in_requests``, so a new source needs no change in the server."""
+    from localmodels.server.models import ModelDirectory
+    from localmodels.sources import register_source, sources, unregister_source
+
+    assert {s.kind for s in sources() if s.nameable_in_requests} == {"hub"}
+    assert all(isinstance(s.nameable_in_requests, bool) for s in sources())
+    d = ModelDirectory({})
+    assert d.ref("minilm") == "minilm" and d.ref("org/name") == "org/name"
+    (tmp_path / "m").mkdir()
+    for ref in (str(tmp_path / "m"), "./m", "pypi:pytest", "pypi:localmodels", f"file:{tmp_path}/x.gguf",
+                "ollama:llama3.2:1b", "lmstudio:a/b.gguf", "remote:gpt-4o-mini", "derived:head"):
+        with pytest.raises(lm_errors.ModelNotFoundError, match="must be listed at start-up") as e:
+            d.ref(ref)
+        assert e.value.hint and "--models" in e.value.hint
+    with pytest.raises(lm_errors.ModelNotFoundError, match="does not exist"):
+        d.ref("not a ref!!")
+    assert ModelDirectory({"m": "pypi:pytest"}).ref("m") == "pypi:pytest"  # listed by the operator: served
+    for kind, nameable in (("shared", True), ("private", False)):
+        register_source(_ShareableSource(kind, nameable))  # type: ignore[arg-type]
+    try:
+        assert d.ref("shared:x") == "shared:x"
+        with pytest.raises(lm_errors.ModelNotFoundError):
+            d.ref("private:x")
+    finally:
+        unregister_source("shared")
+        unregister_source("private")
+
+
+def test_request_for_an_installed_package_answers_404_and_writes_no_record(tmp_path):
+    """POST with model=pypi:<an installed package> never makes the server inspect it or record it."""
+    from localmodels.config import home
+    from localmodels.server import create_app
+
+    app = create_app(ServerSettings())
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            v1 = await c.post("/v1/embeddings", json={"model": "pypi:pytest", "input": "x"})
+            ollama = await c.post("/api/embed", json={"model": "pypi:pytest", "input": "x"})
+            local = await c.post("/api/show", json={"model": str(tmp_path)})
+            return v1, ollama, local
+
+    v1, ollama, local = run(main())
+    assert v1.status_code == 404 and "listed at start-up" in v1.json()["error"]["message"]
+    assert ollama.status_code == 404 and "listed at start-up" in ollama.json()["error"]
+    assert local.status_code == 404
+    assert not list(home().rglob("*.json"))  # no record written

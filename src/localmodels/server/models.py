@@ -1,8 +1,9 @@
 """Which models this server answers for, and what each public name refers to.
 
 With ``--models`` only the listed names are served (``NAME`` or ``PUBLIC=REFERENCE``). Without
-it, any catalog alias or Hub id the store resolves is served; local paths and ``remote:`` refs are
-never taken from a request (a client must not make the server open arbitrary folders), only
+it, any catalog alias or name of a source that is ``nameable_in_requests`` (Hub ids) the store
+resolves is served; folders, files, packages, other tools' stores and ``remote:`` refs are never
+taken from a request (a client must not make the server open arbitrary paths or packages), only
 from ``--models``.
 """
 
@@ -29,15 +30,16 @@ class ModelDirectory:
             raise ModelNotFoundError(
                 f"model {name!r} is not served here; served models: {', '.join(sorted(self.served))}",
                 ref=name, hint="GET /v1/models lists them; restart `localmodels serve --models ...` to add one")
-        from ..refs import parse_ref
+        from ..sources.registry import source_for, spec_for
 
         try:
-            parsed = parse_ref(name)
+            spec = spec_for(name)  # None: no source claims it (a catalog alias)
         except InvalidReferenceError as e:
             raise ModelNotFoundError(f"model {name!r} does not exist: {e.message}", ref=name) from None
-        if parsed.kind in ("local", "remote"):
+        if spec is not None and not getattr(source_for(spec), "nameable_in_requests", False):
             raise ModelNotFoundError(
-                f"model {name!r} is not served here: folders and remote: models must be listed at start-up",
+                f"model {name!r} is not served here: {spec.kind} models (folders, files, packages, other "
+                "tools' stores, remote: endpoints) must be listed at start-up",
                 ref=name, hint=f"localmodels serve --models NAME={name}")
         return name
 

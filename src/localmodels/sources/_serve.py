@@ -95,6 +95,7 @@ class SourceBase:
 
     kind = ""
     supports_revision = False
+    nameable_in_requests = False  # a server serves it only when listed at start-up
 
     def from_catalog(self, entry: ModelEntry, origin: CatalogSource, spec: Spec) -> Spec:
         raise NotImplementedError(f"the catalog has no {self.kind} sources")

@@ -231,6 +231,10 @@ class Source(Protocol):
 
     kind: str
     supports_revision: bool  # may a reference pin a revision (``@rev``) for this source?
+    # May a server take this source's references from a request (a shared name such as a Hub id)?
+    # False where resolving one would open a path, an installed package or another tool's store the
+    # operator did not list (local folders, file:, pypi:, remote:, ollama: ...): only --models serves those.
+    nameable_in_requests: bool
 
     def parse(self, ref: str) -> Spec | None:
         """The spec for a reference this source claims (its scheme or shape), else None."""

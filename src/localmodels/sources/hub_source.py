@@ -103,6 +103,7 @@ def _snapshot_of(r: rec.Record):
 class HubSource(SourceBase):
     kind = "hub"
     supports_revision = True
+    nameable_in_requests = True  # a shared name: resolved in the store, never an arbitrary path
 
     def parse(self, ref: str) -> Spec | None:
         r = parse_ref(ref)
