@@ -14,6 +14,9 @@ import signal
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # Ray binds to 127.0.0.1 only (read at import)
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# No idle workers at start: a node's agents must register within Ray's fixed timeouts on a busy machine.
+os.environ.setdefault("RAY_enable_worker_prestart", "0")
+os.environ.setdefault("RAY_prestart_worker_first_driver", "0")
 
 from pathlib import Path
 
@@ -48,6 +51,31 @@ def _tiny_embedder(root: Path) -> dict[str, bytes]:
     return files
 
 
+def _start_cluster(homes: list[Path]) -> Cluster:
+    """A head and a second node, each started with its own store in its environment (its workers
+    inherit it). Ray gives a node 30 s to register: on a busy shared machine, up to three tries."""
+    saved = dict(os.environ)
+    try:
+        for k in NODE_ENV_DROP:
+            os.environ.pop(k, None)
+        for attempt in range(3):
+            cluster = Cluster()
+            try:
+                for home in homes:
+                    os.environ["LOCALMODELS_HOME"], os.environ["HF_HOME"] = str(home / "lm"), str(home / "hf")
+                    cluster.add_node(num_cpus=2, include_dashboard=False)
+                cluster.wait_for_nodes()
+                return cluster
+            except Exception:
+                cluster.shutdown()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """The Hub, a head node and a second node (each with its own store), and the driver's store."""
@@ -55,24 +83,8 @@ def world(tmp_path_factory):
     hub = Hub().start()
     hub.add_repo(REPO, _tiny_embedder(base / "build"))
     hub.add_repo(BROKEN, {"config.json": b'{"model_type": "bert"}', "model.safetensors": b"\0" * 4096})
-    saved = dict(os.environ)
-    homes = []
-    cluster = None
-    try:
-        for k in NODE_ENV_DROP:
-            os.environ.pop(k, None)
-        for i in (1, 2):
-            home = base / f"node{i}"
-            os.environ["LOCALMODELS_HOME"], os.environ["HF_HOME"] = str(home / "lm"), str(home / "hf")
-            homes.append(home)
-            if cluster is None:
-                cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
-            else:
-                cluster.add_node(num_cpus=2)
-        cluster.wait_for_nodes()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    homes = [base / "node1", base / "node2"]
+    cluster = _start_cluster(homes)
     ray.init(address=cluster.address, log_to_driver=False)
     driver = base / "driver"
     env = {**hub.env(LOCALMODELS_RETRY_BASE="0.01"), "LOCALMODELS_HOME": str(driver / "lm"),
@@ -133,9 +145,11 @@ def test_staging_fills_each_node_store_once(world, staged):
         snaps = list((home / "hf" / "hub" / "models--acme--tiny-embed" / "snapshots").iterdir())
         assert len(snaps) == 1 and (snaps[0] / "onnx" / "model.onnx").is_file()
     hub.clear_log()
-    again = _stage(world, _lock_of(world, "tiny"))  # staged already: present, nothing fetched
-    assert again.returncode == 0, again.stderr
-    assert [n["status"] for n in json.loads(again.stdout)["nodes"]] == ["present", "present"]
+    from localmodels.apps.ray import stage
+    from localmodels.store.lockfile import read_lock
+
+    again = stage(lock=read_lock(_lock_of(world, "tiny")), endpoint=hub.url)  # staged already: nothing fetched
+    assert again.ok and [n.status for n in again.nodes] == ["present", "present"]
     assert hub.requests("GET", r"/resolve/|/cdn-lfs/") == []
 
 
@@ -259,11 +273,12 @@ def test_a_node_that_cannot_stage_is_named_and_the_job_does_not_start(world, sta
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_stage_reports_failed_nodes_per_node(world, staged, tmp_path):
-    bad = tmp_path / "missing.tar"
-    done = run_cli("stage", "--bundle", str(bad), "--address", world["address"], "--json", env=world["env"])
-    assert done.returncode == 1
-    nodes = json.loads(done.stdout)["nodes"]
-    assert [n["status"] for n in nodes] == ["failed", "failed"]
-    assert all("not readable on this node" in n["reason"] for n in nodes)
+def test_a_bundle_no_node_can_read_fails_every_node(world, staged, tmp_path):
+    from localmodels.apps.ray import StagingError, stage
+
+    report = stage(bundle=tmp_path / "missing.tar")
+    assert [n.status for n in report.nodes] == ["failed", "failed"]
+    assert all("not readable on this node" in n.reason for n in report.nodes)
+    with pytest.raises(StagingError, match="staging failed on 2 of 2 node"):
+        report.raise_for_failures()
 

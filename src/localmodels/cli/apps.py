@@ -71,7 +71,7 @@ def classify(
             paths, output, address=address, workers=workers, stage_from=stage_from, json_out=json_out,
             resume=resume, model=model, method=method, categories=cats, include=include or (),
             exclude=exclude or (), gitignore=not no_gitignore, max_bytes=max_size, quantize=quantize,
-            prior_weight=prior_weight, max_chunks=max_chunks)
+            prior_weight=prior_weight, max_chunks=max_chunks, print_summary=_print_summary)
     bar = None
     progress_cb: Callable[[int, int], None] | None = None
     if not quiet() and not json_out:

@@ -79,11 +79,12 @@ def stage_cmd(
 
 
 def classify_engine(paths: list[Path], output: Path, *, address: str | None, workers: int,
-                    stage_from: str | None, json_out: bool, resume: bool, **kwargs: Any) -> None:
-    """``classify --engine ray``: the same report and output file as the local engine."""
+                    stage_from: str | None, json_out: bool, resume: bool,
+                    print_summary: Callable[[Any, dict, Path], None], **kwargs: Any) -> None:
+    """``classify --engine ray``: the same report and output file as the local engine
+    (``print_summary``: the ``classify`` command's own table)."""
     from ..apps import _output
     from ..apps.ray.jobs import classify_on_ray
-    from .apps import _print_summary
     from .output import print_json
 
     if resume:
@@ -104,7 +105,7 @@ def classify_engine(paths: list[Path], output: Path, *, address: str | None, wor
     if json_out:
         print_json({"output": str(output), "format": _output.format_of(output), **summary})
         return
-    _print_summary(report, data["summary"], output)
+    print_summary(report, data["summary"], output)
     _note(f"ray: {workers} worker(s); staged on {len(staging.nodes)} node(s): "
           + ", ".join(f"{n.node} {n.status}" for n in staging.nodes))
 
