@@ -41,8 +41,10 @@ def test_lock_check_passes_after_lock_left_out_an_optional_model(cli, hub, tmp_p
 
     r = cli("lock", "--check", cwd=proj)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "up to date" in r.stdout and "left out when locking: extra" in " ".join(r.stdout.split())
     r = cli("lock", "--check", "--json", cwd=proj)
-    assert r.returncode == 0 and json.loads(r.stdout)["up_to_date"] is True, r.stdout
+    assert r.returncode == 0, r.stdout
+    assert json.loads(r.stdout)["up_to_date"] is True and json.loads(r.stdout)["left_out"] == ["extra"]
 
     # locking again while it still cannot be resolved changes nothing
     r = cli("lock", *FAST, cwd=proj)
@@ -128,8 +130,8 @@ def test_skipped_tables_round_trip_and_are_validated():
     import pytest
 
     from localmodels.errors import ManifestError
-    from localmodels.store.lockfile import Lock, parse_lock
     from localmodels.store.lock_format import SkippedModel
+    from localmodels.store.lockfile import Lock, parse_lock
 
     lock = Lock(skipped=[SkippedModel(name="b", ref="acme/b"), SkippedModel(name="a", ref="acme/a", quant="Q4")])
     text = lock.dumps()

@@ -110,13 +110,15 @@ def lock(
     previous = read_lock(lpath) if lpath.is_file() else None
     if check_only:
         stale = ["(no lock file)"] if previous is None else stale_entries(m, previous)
+        left_out = sorted(x.name for x in previous.skipped) if previous is not None else []
         if as_json:
-            print_json({"lock": str(lpath), "up_to_date": not stale, "stale": stale})
+            print_json({"lock": str(lpath), "up_to_date": not stale, "stale": stale, "left_out": left_out})
         elif stale:
             err_console().print(f"lock out of date: {', '.join(stale)}; hint: run: localmodels lock", highlight=False,
                                 soft_wrap=True)
         else:
-            console().print(f"{lpath} is up to date", highlight=False)
+            note = f" (optional, left out when locking: {', '.join(left_out)})" if left_out else ""
+            console().print(f"{lpath} is up to date{note}", highlight=False, soft_wrap=True)
         raise typer.Exit(1 if stale else 0)
     moves = None
     if names:
