@@ -379,7 +379,7 @@ def test_llm_classify_remote_with_logprobs(remote_env):
     res = llm_classify(TEXTS, LABELS, model="remote:clf", descriptions={"yaml": "a YAML configuration file"})
     assert [r.label for r in res] == LABELS
     for r in res:
-        assert r.method == "llm-remote"
+        assert r.method == "llm-remote-chat"  # this endpoint has no /completions echo: the chat answer's logprobs
         assert set(r.scores) == set(LABELS)
         assert abs(sum(r.scores.values()) - 1) < 1e-9
         assert r.score == pytest.approx(0.7)
@@ -390,13 +390,30 @@ def test_llm_classify_remote_with_logprobs(remote_env):
 
 
 def test_llm_classify_remote_without_logprobs(remote_env):
+    """No logprobs: refused (a confidence is never made up); with no_logprobs_ok the bare answer, score None."""
     from localmodels.tasks.llm_classify import llm_classify
 
-    (r,) = llm_classify([TEXTS[2]], LABELS, model="remote:nologprobs")
-    assert r.label == "yaml" and r.score == 1.0
+    with pytest.raises(UsageError, match="no log-probabilities") as e:
+        llm_classify([TEXTS[2]], LABELS, model="remote:nologprobs")
+    assert "--no-logprobs-ok" in e.value.hint
+    (r,) = llm_classify([TEXTS[2]], LABELS, model="remote:nologprobs", no_logprobs_ok=True)
+    assert r.label == "yaml" and r.score is None and r.scores == {}
     assert r.method == "llm-remote-nologprobs"
     assert "no log-probabilities" in r.reasoning
-    assert r.scores == {"python": 0.0, "readme": 0.0, "yaml": 1.0}
+    (m,) = llm_classify(["python code with a yaml block"], LABELS, model="remote:nologprobs", multi_label=True,
+                        no_logprobs_ok=True)
+    assert set(m.labels) == {"python", "yaml"} and m.score is None and m.scores == {}
+
+
+def test_cli_zero_shot_remote_without_logprobs(remote_env, cli):
+    """The CLI refuses with the reason and the flag; --no-logprobs-ok prints confidence null."""
+    r = cli("zero-shot", TEXTS[2], "--labels", ",".join(LABELS), "--method", "llm", "--model", "remote:nologprobs")
+    assert r.returncode == 2 and "no log-probabilities" in r.stderr and "--no-logprobs-ok" in r.stderr
+    r = cli("zero-shot", TEXTS[2], "--labels", ",".join(LABELS), "--method", "llm", "--model", "remote:nologprobs",
+            "--no-logprobs-ok", "--json")
+    assert r.returncode == 0, r.stderr
+    (row,) = json.loads(r.stdout)
+    assert row["label"] == "yaml" and row["score"] is None and row["method"] == "llm-remote-nologprobs"
 
 
 def test_llm_classify_remote_reasoning_and_multi(remote_env):
@@ -414,4 +431,5 @@ def test_llm_classify_remote_rejects_answers_outside_labels(remote_env):
 
     with pytest.raises(RuntimeFailure):
         llm_classify(["x"], LABELS, model="remote:broken-schema")
-    assert remote_env.calls["broken-schema"] == 2  # asked twice, then failed closed
+    chats = [r for r in remote_env.requests if r["path"] == "/v1/chat/completions"]
+    assert len(chats) == 2  # asked twice, then failed closed

@@ -57,6 +57,10 @@ class Settings:
     n_ctx: int | None = _var("N_CTX", None, "llama.cpp context size", "min(4096, trained context)")
     gpu_layers: int | None = _var("GPU_LAYERS", None, "llama.cpp layers offloaded to the GPU",
                                   "all with a GPU build, else 0")
+    llm_batch: int = _var("LLM_BATCH", 8, "LLM label scoring: prompts scored together, each label in a "
+                          "parallel sequence of one llama.cpp batch (0: one label after another, the reference)")
+    llm_chunk_chars: int = _var("LLM_CHUNK_CHARS", 400, "`classify --method llm`: characters of each file's "
+                                "head that its prompt carries (`--max-chunks` adds more chunks)")
     onnx_fuse: bool = _var("ONNX_FUSE", True, "fuse transformer ops before int8 quantization (0 turns it off)")
     remote_base_url: str | None = _var("REMOTE_BASE_URL", None, "OpenAI-compatible endpoint for `remote:` "
                                        "models, e.g. `http://127.0.0.1:8080/v1`")

@@ -29,8 +29,8 @@ class Classification(_Dict):
     """The winning label, its confidence, and the score of every label (sums to 1 unless multi-label)."""
 
     label: str
-    score: float
-    scores: dict[str, float]
+    score: float | None  # None: the model gave no confidence (a remote endpoint without logprobs)
+    scores: dict[str, float]  # empty when score is None
     model: str = ""
     method: str = ""
     labels: list[str] = field(default_factory=list)  # multi-label: every label over the threshold

@@ -72,7 +72,7 @@ def _quiet_truncation():
 class FileClassifier:
     """Scores documents with one model and method; reusable across calls (prototypes cached)."""
 
-    def __init__(self, *, model: str = "minilm", method: str = "embedding",
+    def __init__(self, *, model: str | None = None, method: str = "embedding",
                  categories: Sequence[Category] | None = None, quantize: str | None = None,
                  prior_weight: float = 1.0, chunk_chars: int | None = None, max_chunks: int | None = None,
                  batch_size: int = 32, temperature: float = 0.05, workers: int = 4,
@@ -83,23 +83,33 @@ class FileClassifier:
             raise UsageError(f"unknown quantization {quantize!r}", hint="use int8, or leave it out")
         if prior_weight < 0:
             raise UsageError("prior weight must be >= 0")
+        if model is None:
+            from ..tasks.zero_shot import default_model
+
+            model = default_model(method)
         self.model = model
         self.method = method
         self.categories = list(categories or DEFAULT_CATEGORIES)
         self.names = [c.name for c in self.categories]
-        self.quantize = quantize
-        self.prior_weight = prior_weight
-        # An LLM reads one window from the head of the file. Encoders read up to three 500-character
-        # chunks spread over the file: on the files benchmark (int8 MiniLM) 500-character chunks
         from .fewshot import head_for  # a classifier head (derived:NAME) brings its own categories
 
         self.head = head_for(model, categories)
         if self.head is not None:
             self.categories, self.names = list(self.head.categories), list(self.head.names)
-        # scored as well as 800-character ones and ran 1.7x faster on this CPU.
-        self.chunk_chars = chunk_chars or (1500 if method == "llm" else 500)
+        self.quantize = quantize
+        self.prior_weight = prior_weight
+        # An LLM reads one window from the head of the file (LOCALMODELS_LLM_CHUNK_CHARS, 400: the
+        # prompt's cost grows with it; see benchmarks/llm_classify.py). Encoders read up to three
+        # 500-character chunks spread over the file: on the files benchmark (int8 MiniLM)
+        # 500-character chunks scored as well as 800-character ones and ran 1.7x faster on this CPU.
+        from ..config import settings
+
+        conf = settings()
+        self.chunk_chars = chunk_chars or (conf.llm_chunk_chars if method == "llm" else 500)
         self.max_chunks = max_chunks or (1 if method == "llm" else 3)
         self.batch_size = batch_size if method == "embedding" else min(batch_size, 8)
+        if method == "llm":  # files scored together in parallel sequences (LOCALMODELS_LLM_BATCH)
+            self.batch_size = max(1, conf.llm_batch)
         self.temperature = temperature
         self.workers = max(1, workers)
         self.hypothesis_template = hypothesis_template
@@ -173,6 +183,9 @@ class FileClassifier:
         """One probability row (over ``self.names``) per text."""
         if not texts:
             return []
+        if self.head is not None:
+            with _quiet_truncation():
+                return self.head.predict(texts).tolist()
         if self.method == "embedding":
             return self._score_embedding(texts)
         return self._zero_shot(texts)
@@ -183,9 +196,6 @@ class FileClassifier:
         prior = [ev[n][0] if n in ev else 1.0 for n in self.names]
         why = [f"{n}: {ev[n][1]} (x{ev[n][0]:g})" for n in self.names if n in ev]
         return prior, why
-        if self.head is not None:
-            with _quiet_truncation():
-                return self.head.predict(texts).tolist()
 
     def classify(self, docs: Sequence[Document], progress: Progress | None = None) -> list[FileResult]:
         """Classify documents; chunks of all documents are scored together in batches."""
@@ -214,7 +224,7 @@ class FileClassifier:
                 if progress:
                     progress(done_docs, len(docs))
 
-        step = self.batch_size if self.method != "llm" else 1
+        step = self.batch_size
         if self._parallel_ok() and len(plan) > 1:
             def one(k: int) -> tuple[int, list[float], float]:
                 t0 = time.perf_counter()
@@ -275,7 +285,7 @@ def read_documents(found: Iterable[Found], *, max_bytes: int = DEFAULT_MAX_BYTES
     return [d for d in out if isinstance(d, Document)], [s for s in out if isinstance(s, Skipped)]
 
 
-def classify_paths(paths: Sequence[str | Path], *, model: str = "minilm", method: str = "embedding",
+def classify_paths(paths: Sequence[str | Path], *, model: str | None = None, method: str = "embedding",
                    categories: Sequence[Category] | None = None, include: Sequence[str] = (),
                    exclude: Sequence[str] = (), gitignore: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
                    previous: dict[str, dict[str, Any]] | None = None, progress: Progress | None = None,

@@ -51,6 +51,10 @@ def classify(
     from .output import err_console, print_json, quiet
 
     fmt = _output.format_of(output)  # bad extension: fail before any work
+    if model is None:
+        from ..tasks.zero_shot import default_model
+
+        model = default_model(method)
     cats = parse_categories(categories, categories_file)
     previous = _output.read_previous(output) if resume else None
     paths = [*(inputs or []), *(more or [])]

@@ -160,27 +160,35 @@ def zero_shot_cmd(
     texts: list[str] | None = typer.Argument(None, help="Texts to classify."),
     labels: str = typer.Option(..., "--labels", "-l", help="Comma-separated labels."),
     file: str | None = typer.Option(None, "--file", "-f", help="Texts, one per line (- = stdin)."),
-    model: str = typer.Option("minilm", "--model", "-m", help=MODEL_HELP),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help=MODEL_HELP + " Default per method: minilm (embedding), the catalog's NLI "
+        "model (nli), smollm2-135m-instruct (llm)."),
     method: str = typer.Option("embedding", "--method", help="embedding, nli or llm."),
     template: str = typer.Option("This text is about {}.", "--template", help="Hypothesis template."),
     multi_label: bool = typer.Option(False, "--multi-label", help="Labels are independent."),
     threshold: float = typer.Option(0.5, "--threshold", help="Multi-label: keep labels scoring at least this."),
+    no_logprobs_ok: bool = typer.Option(
+        False, "--no-logprobs-ok", help="--method llm on an endpoint without logprobs: take the bare answers "
+        "(confidence null) instead of refusing."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Zero-shot classification by embedding similarity, NLI entailment or an LLM."""
-    from ..tasks.zero_shot import zero_shot
+    from ..tasks.zero_shot import default_model, zero_shot
 
     items = gather(texts, file)
     label_list = [x.strip() for x in labels.split(",") if x.strip()]
     results = zero_shot(items, label_list, model=model, method=method,  # type: ignore[arg-type]
-                        hypothesis_template=template, multi_label=multi_label, threshold=threshold)
+                        hypothesis_template=template, multi_label=multi_label, threshold=threshold,
+                        no_logprobs_ok=no_logprobs_ok)
+    model = model or default_model(method)
     from .output import print_json, print_table
 
     if as_json:
         print_json([{"text": t, **r.to_dict()} for t, r in zip(items, results)])  # type: ignore[union-attr]
         return
     print_table(["text", "label", "score", "all scores"],
-                [(_short(t), ", ".join(r.labels) if multi_label else r.label, f"{r.score:.3f}",  # type: ignore[union-attr]
+                [(_short(t), ", ".join(r.labels) if multi_label else r.label,  # type: ignore[union-attr]
+                  "null" if r.score is None else f"{r.score:.3f}",  # type: ignore[union-attr]
                   " ".join(f"{k}={v:.2f}" for k, v in r.scores.items()))  # type: ignore[union-attr]
                  for t, r in zip(items, results)],
                 title=f"zero-shot ({method}, {model})")

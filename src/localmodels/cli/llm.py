@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-DEFAULT_MODEL = "gemma3-270m"
+DEFAULT_MODEL = "smollm2-135m-instruct"  # = tasks.generate.DEFAULT_MODEL (not imported: CLI start-up)
 
 
 def _read_spec(value: str | None, what: str) -> str | None:

@@ -1,10 +1,17 @@
-"""Label scoring on a remote endpoint: the answer constrained with ``response_format``, confidence from logprobs.
+"""Label scoring on a remote endpoint, exactly where the server can score text, else from the answer's logprobs.
 
 :class:`RemoteLabels` is mixed into :class:`~localmodels.runtimes.remote.RemoteModel` (which brings
-``name`` and ``chat_completion``). The answer is asked for as a JSON object whose value is an enum
-of the labels, validated (one retry when the endpoint ignores the schema); the confidence is the
-probability of each label's first token where the value starts, when the server returns
-``logprobs``; else the answer gets 1.0 and ``method`` says ``llm-remote-nologprobs``.
+``name``, ``post`` and ``chat_completion``). In order:
+
+1. ``/v1/completions`` with ``echo`` and ``logprobs`` (our ``localmodels serve``, vLLM): every
+   ``prompt + label`` is scored as the local runtime scores it (the sum of the label's token
+   log-probabilities), so the probabilities equal the local model's; ``method`` ``llm-remote``;
+2. ``/v1/chat/completions`` with a JSON schema whose value is an enum of the labels, validated (one
+   retry when the endpoint ignores the schema); the confidence is the probability of each label's
+   first token where the value starts, from ``logprobs`` (llama.cpp's server, OpenAI);
+   ``method`` ``llm-remote-chat``;
+3. no logprobs at all: the answer only, ``probs`` None, ``method`` ``llm-remote-nologprobs`` (the
+   task refuses that unless asked for it: a confidence is never made up).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import RuntimeFailure, UsageError
+from ..errors import LocalModelsError, RuntimeFailure, UsageError
 from .base import LabelScores
 
 MAX_TEXT_CHARS = 20_000  # what a remote prompt takes of a text (the endpoint's context is unknown)
@@ -40,9 +47,59 @@ class RemoteLabels:
 
     def score_labels(self, prompt: str, labels: Sequence[str], *, key: str = "category",
                      with_reasoning: bool = False, temperature: float = 0.0, seed: int | None = None) -> LabelScores:
-        answer, probs, reasoning = remote_answer(self, prompt, list(labels), key, with_reasoning, temperature, seed)
-        method = "llm-remote" if probs is not None else "llm-remote-nologprobs"
+        labels = list(labels)
+        if not with_reasoning:
+            logps = echo_logprobs(self, prompt, [f" {x}\n" for x in labels])
+            if logps is not None:
+                from .llama._scoring import choose, normalise
+
+                probs = dict(zip(labels, normalise(logps)))
+                return LabelScores(choose(labels, logps, temperature, seed), probs, None, method="llm-remote")
+        answer, probs, reasoning = remote_answer(self, prompt, labels, key, with_reasoning, temperature, seed)
+        method = "llm-remote-chat" if probs is not None else "llm-remote-nologprobs"
         return LabelScores(answer, probs, reasoning, method=method)
+
+    def score_labels_batch(self, prompts: Sequence[str], labels: Sequence[str], *, temperature: float = 0.0,
+                           seed: int | None = None) -> list[LabelScores]:
+        return [self.score_labels(p, labels, temperature=temperature, seed=seed) for p in prompts]
+
+
+def echo_logprobs(llm: Any, prompt: str, answers: list[str]) -> list[float] | None:
+    """log P(answer | prompt) for each answer from ``/completions`` with ``echo`` and ``logprobs``;
+    None when the endpoint cannot (no such route, no prompt logprobs, a token across the boundary)."""
+    if getattr(llm, "_echo_ok", True) is False:
+        return None
+    payload = {"model": llm.model_id, "prompt": [prompt + a for a in answers], "max_tokens": 0, "echo": True,
+               "logprobs": 0, "temperature": 0.0}
+    try:
+        data = llm.post("completions", payload).json()
+        choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+        out = [_answer_logprob(c["logprobs"], len(prompt), len(prompt) + len(a)) for c, a in zip(choices, answers)]
+        if len(out) != len(answers):
+            raise ValueError("one choice per prompt expected")
+    except (LocalModelsError, ValueError, KeyError, TypeError, AttributeError):
+        llm._echo_ok = False  # this endpoint cannot score prompts: ask it no more
+        return None
+    llm._echo_ok = True
+    if any(x is None for x in out):  # a token across the prompt's end: this prompt goes the chat way
+        return None
+    return out  # type: ignore[return-value]
+
+
+def _answer_logprob(lp: dict[str, Any], start: int, end: int) -> float | None:
+    """The summed log-probabilities of the tokens in ``[start, end)``; None when one crosses ``start``."""
+    if not lp or not lp.get("token_logprobs"):
+        raise ValueError("no prompt logprobs")
+    total, seen = 0.0, False
+    for tok, logprob, off in zip(lp["tokens"], lp["token_logprobs"], lp["text_offset"]):
+        if off < start < off + len(tok):
+            return None
+        if start <= off < end:
+            if logprob is None:
+                return None
+            total += float(logprob)
+            seen = True
+    return total if seen else None
 
 
 def remote_answer(llm: Any, prompt: str, options: list[str], key: str, with_reasoning: bool,

@@ -70,6 +70,20 @@ class LabelScores:
     method: str = "llm"  # how the scores were made: llm (exact, local), llm-remote, llm-remote-nologprobs
 
 
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One token of a text with its log-probability and the most probable alternatives at its place.
+
+    ``offset`` is the character offset of the token in the text it belongs to; ``logprob`` is None
+    for the first token of a prompt (nothing precedes it)."""
+
+    token: str
+    logprob: float | None
+    bytes: list[int]
+    offset: int
+    top: list[tuple[str, float, list[int]]]
+
+
 @runtime_checkable
 class Encoder(Protocol):
     """An encoder model: embeddings, pair relevance (cross-encoders), sequence-classification logits."""
@@ -141,6 +155,11 @@ class LLM(Protocol):
 
         ``key`` names the answer where it is a JSON field; ``with_reasoning`` adds a short reason.
         """
+        ...
+
+    def score_labels_batch(self, prompts: Sequence[str], labels: Sequence[str], *, temperature: float = 0.0,
+                           seed: int | None = None) -> list[LabelScores]:
+        """:meth:`score_labels` (no reasoning) for many prompts: what a runtime can batch, it batches."""
         ...
 
     def count_tokens(self, text: str) -> int: ...

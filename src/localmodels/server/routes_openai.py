@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from . import schemas as s
 from .errors import APIError, error_body
 from .limits import check_max_tokens, check_texts
+from .logprobs import chat_logprobs, completion_logprobs
 from .runner import GenOut
 from .state import ServerState, get_state
 
@@ -112,6 +113,8 @@ def _stops(stop: str | list[str] | None) -> list[str] | None:
 def _gen_kwargs(req: s._GenerationParams, max_tokens: int, fmt: s.ResponseFormat | None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": req.temperature, "stop": _stops(req.stop),
                               "seed": req.seed}
+    if req.top_p is not None:  # OpenAI has top_p (no top_k); the task passes it to the runtime
+        kwargs["top_p"] = req.top_p
     schema = _schema_for(fmt)
     if schema is not None:
         kwargs["json_schema"] = schema
@@ -137,6 +140,18 @@ async def chat_completions(req: s.ChatCompletionRequest, state: ServerState = De
     max_tokens = req.max_completion_tokens or req.max_tokens or min(DEFAULT_CHAT_MAX_TOKENS, limits.max_tokens)
     kwargs = _gen_kwargs(req, max_tokens, req.response_format)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+    if req.logprobs and req.stream:
+        raise APIError(400, "logprobs are not sent in a stream here: ask without stream", param="logprobs",
+                       code="unsupported_parameter")
+    if req.logprobs:
+        out, lps = await state.timed(state.runner.generate_logprobs(
+            ref, messages=messages, top=req.top_logprobs or 0, echo=False, **kwargs))
+        return s.ChatCompletion(
+            id=cid, created=created, model=req.model,
+            choices=[s.ChatChoice(index=0, message=s.AssistantMessage(content=out.text),
+                                  finish_reason=out.finish_reason, logprobs=chat_logprobs(lps))],
+            usage=s.Usage(prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens,
+                          total_tokens=out.prompt_tokens + out.completion_tokens))
     if req.stream:
         include_usage = bool(req.stream_options and req.stream_options.include_usage)
         stream = await _primed(state, state.runner.generate_stream(
@@ -161,9 +176,17 @@ async def completions(req: s.CompletionRequest, state: ServerState = Depends(get
     if req.stream and len(prompts) != 1:
         raise APIError(400, "streaming takes a single prompt", param="prompt", code="invalid_value")
     ref = state.directory.ref(req.model)
-    max_tokens = req.max_tokens or 16
+    max_tokens = 16 if req.max_tokens is None else req.max_tokens
+    if max_tokens == 0 and not req.echo:
+        raise APIError(400, "max_tokens=0 only with echo (scoring the prompt)", param="max_tokens",
+                       code="invalid_value")
+    if req.stream and (req.echo or req.logprobs is not None):
+        raise APIError(400, "echo and logprobs are not sent in a stream here: ask without stream",
+                       param="logprobs", code="unsupported_parameter")
     kwargs = _gen_kwargs(req, max_tokens, req.response_format)
     cid, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+    if req.logprobs is not None or req.echo:
+        return await _scored_completions(state, req, ref, prompts, kwargs, cid, created)
     if req.stream:
         stream = await _primed(state, state.runner.generate_stream(
             ref, prompt=prompts[0], idle_timeout=limits.request_timeout_s, **kwargs))
@@ -173,6 +196,27 @@ async def completions(req: s.CompletionRequest, state: ServerState = Depends(get
     for i, prompt in enumerate(prompts):
         out = await state.timed(state.runner.generate(ref, prompt=prompt, **kwargs))
         choices.append(s.CompletionChoice(index=i, text=out.text, finish_reason=out.finish_reason))
+        p_tok += out.prompt_tokens
+        c_tok += out.completion_tokens
+    return s.Completion(id=cid, created=created, model=req.model, choices=choices,
+                        usage=s.Usage(prompt_tokens=p_tok, completion_tokens=c_tok, total_tokens=p_tok + c_tok))
+
+
+async def _scored_completions(state: ServerState, req: s.CompletionRequest, ref: str, prompts: list[str],
+                              kwargs: dict[str, Any], cid: str, created: int) -> s.Completion:
+    """Completions with ``logprobs`` and/or ``echo`` (the prompt's tokens scored too: classic text scoring)."""
+    choices, p_tok, c_tok = [], 0, 0
+    for i, prompt in enumerate(prompts):
+        if req.logprobs is None:  # echo alone
+            out = (await state.timed(state.runner.generate(ref, prompt=prompt, **kwargs)) if kwargs["max_tokens"]
+                   else GenOut("", 0, 0, "length"))
+            lp = None
+        else:
+            out, lps = await state.timed(state.runner.generate_logprobs(
+                ref, prompt=prompt, top=req.logprobs, echo=req.echo, **kwargs))
+            lp = completion_logprobs(lps, offset=0 if req.echo else len(prompt))
+        text = (prompt if req.echo else "") + out.text
+        choices.append(s.CompletionChoice(index=i, text=text, finish_reason=out.finish_reason, logprobs=lp))
         p_tok += out.prompt_tokens
         c_tok += out.completion_tokens
     return s.Completion(id=cid, created=created, model=req.model, choices=choices,

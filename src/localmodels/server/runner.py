@@ -140,6 +140,25 @@ class TaskRunner:
 
         return await self._on_model_thread(ref, call)
 
+    async def generate_logprobs(self, ref: str, *, top: int, echo: bool, **kwargs: Any) -> tuple[GenOut, list[Any]]:
+        """A completion (none for ``max_tokens=0``, echo only) and its tokens' log-probabilities
+        (:class:`~localmodels.runtimes.base.TokenLogprob`), the prompt's first when ``echo``."""
+        from .. import tasks
+
+        def call() -> tuple[GenOut, list[Any]]:
+            self.metrics.observe_batch("generate", 1)
+            if kwargs.get("max_tokens"):
+                out = _gen_out(tasks.generate(model=ref, stream=False, **kwargs))
+            else:
+                out = GenOut("", 0, 0, "length")
+            lps = tasks.token_logprobs(model=ref, prompt=kwargs.get("prompt"), messages=kwargs.get("messages"),
+                                       completion=out.text, top=top, echo=echo)
+            if not kwargs.get("max_tokens"):
+                out = GenOut("", len(lps), 0, "length")
+            return out, lps
+
+        return await self._on_model_thread(ref, call)
+
     async def generate_stream(self, ref: str, *, idle_timeout: float, **kwargs: Any) -> AsyncIterator[str | GenOut]:
         """Text pieces as the model produces them, then a :class:`GenOut` with the totals (when the
         runtime reports them); stops the model when the consumer goes away."""

@@ -101,7 +101,7 @@ class StreamOptions(_Body):
 
 
 class _GenerationParams(_Body):
-    model: str = ModelName("gemma3-270m")
+    model: str = ModelName("smollm2-135m-instruct")
     max_tokens: int | None = Field(default=None, ge=1)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -117,12 +117,18 @@ class ChatCompletionRequest(_GenerationParams):
     messages: list[ChatMessage] = Field(min_length=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     response_format: ResponseFormat | None = None
+    logprobs: bool = False
+    top_logprobs: int | None = Field(default=None, ge=0, le=20, description="Alternatives per token (logprobs).")
 
 
 class CompletionRequest(_GenerationParams):
     prompt: str | list[str]
-    max_tokens: int | None = Field(default=16, ge=1)
+    max_tokens: int | None = Field(default=16, ge=0, description="0 only with echo: score the prompt.")
     response_format: ResponseFormat | None = Field(default=None, description="localmodels extension.")
+    logprobs: int | None = Field(default=None, ge=0, le=20, description="Alternatives per token (0: the "
+                                 "chosen token's log-probability only).")
+    echo: bool = Field(default=False, description="Return the prompt before the completion (with its "
+                       "tokens' log-probabilities when logprobs is set).")
 
 
 class Usage(_Body):
@@ -136,11 +142,26 @@ class AssistantMessage(_Body):
     content: str | None
 
 
+class TopLogprob(_Body):
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+
+
+class TokenLogprobItem(TopLogprob):
+    top_logprobs: list[TopLogprob] = Field(default_factory=list)
+
+
+class ChatLogprobs(_Body):
+    content: list[TokenLogprobItem] | None = None
+    refusal: list[TokenLogprobItem] | None = None
+
+
 class ChatChoice(_Body):
     index: int
     message: AssistantMessage
     finish_reason: str | None
-    logprobs: None = None
+    logprobs: ChatLogprobs | None = None
 
 
 class ChatCompletion(_Body):
@@ -152,11 +173,18 @@ class ChatCompletion(_Body):
     usage: Usage
 
 
+class CompletionLogprobs(_Body):
+    tokens: list[str]
+    token_logprobs: list[float | None]
+    top_logprobs: list[dict[str, float] | None]
+    text_offset: list[int]
+
+
 class CompletionChoice(_Body):
     index: int
     text: str
     finish_reason: str | None
-    logprobs: None = None
+    logprobs: CompletionLogprobs | None = None
 
 
 class Completion(_Body):

@@ -1,7 +1,9 @@
 """Text generation and chat with a local GGUF model (llama.cpp) or a remote OpenAI-compatible model.
 
-    generate("Paris is the capital of", model="gemma3-270m", max_tokens=16)
+    generate("Paris is the capital of", max_tokens=16)          # SmolLM2-135M-Instruct by default
+    generate([{"role": "user", "content": "Hi"}])                # a list of messages: chat
     generate(messages=[{"role": "user", "content": "Hi"}], model="remote:gpt-4o-mini")
+    generate("Paris is the capital of", model="gemma3-270m")    # a base model: completion only
     for piece in generate("Once upon a time", stream=True): print(piece, end="")
 
 Chat messages are rendered with the chat template in the GGUF's metadata; a GGUF without one
@@ -22,11 +24,12 @@ from ..runtimes.registry import runtime_for
 if TYPE_CHECKING:
     from ..results import Generation
     from ..runtimes._stream import GenerationStream
+    from ..runtimes.base import TokenLogprob
     from ..store import LocalModel
 
-__all__ = ["generate", "chat", "get_llm", "DEFAULT_MODEL"]
+__all__ = ["generate", "chat", "get_llm", "token_logprobs", "DEFAULT_MODEL"]
 
-DEFAULT_MODEL = "gemma3-270m"
+DEFAULT_MODEL = "smollm2-135m-instruct"  # instruction-tuned: chat, generate, --method llm
 
 
 def get_llm(model: str | os.PathLike[str] | LocalModel | LLM, **load_options: Any) -> LLM:
@@ -38,7 +41,7 @@ def get_llm(model: str | os.PathLike[str] | LocalModel | LLM, **load_options: An
 
 
 def generate(
-    prompt: str | None = None,
+    prompt: str | Sequence[dict[str, Any]] | None = None,
     *,
     messages: Sequence[dict[str, Any]] | None = None,
     model: str | os.PathLike[str] | LocalModel | LLM = DEFAULT_MODEL,
@@ -53,6 +56,8 @@ def generate(
 ) -> Generation | GenerationStream:
     """Complete ``prompt`` (plain text) or answer ``messages`` (chat).
 
+    ``prompt`` may also be the list of messages itself: ``generate([{"role": "user", ...}])``.
+
     ``temperature=0`` is greedy and deterministic; ``seed`` makes sampling repeatable.
     ``json_schema`` or ``grammar`` (GBNF, local models only) constrain the output.
     With ``stream=True`` the result is an iterator of text pieces whose ``.result`` holds the
@@ -64,6 +69,10 @@ def generate(
         InsufficientResourcesError: the model would not fit in memory.
         AccessError / NetworkError: a remote endpoint refused the key or failed after retries.
     """
+    if prompt is not None and not isinstance(prompt, str) and isinstance(prompt, Sequence):
+        if messages is not None:
+            raise UsageError("pass the messages once", hint="generate([...]) or generate(messages=[...])")
+        prompt, messages = None, list(prompt)
     if (prompt is None) == (messages is None):
         raise UsageError("pass either a prompt or messages", hint="generate('text') or generate(messages=[...])")
     if prompt is not None and not isinstance(prompt, str):
@@ -83,3 +92,15 @@ def chat(
 ) -> Generation | GenerationStream:
     """``generate(messages=messages, ...)``: one assistant turn for a conversation."""
     return generate(messages=messages, model=model, **options)
+
+
+def token_logprobs(*, model: str | os.PathLike[str] | LocalModel | LLM = DEFAULT_MODEL, prompt: str | None = None,
+                   messages: Sequence[dict[str, Any]] | None = None, completion: str = "", top: int = 0,
+                   echo: bool = False) -> list[TokenLogprob]:
+    """Log-probabilities of ``completion``'s tokens after the prompt (and of the prompt's, ``echo``),
+    with ``top`` alternatives each: what ``logprobs`` reports over HTTP. Local GGUF models only."""
+    llm = get_llm(model)
+    fn = getattr(llm, "token_logprobs", None)
+    if fn is None:
+        raise UsageError(f"{llm.name} cannot report token log-probabilities", hint="use a local GGUF model")
+    return fn(prompt=prompt, messages=messages, completion=completion, top=top, echo=echo)

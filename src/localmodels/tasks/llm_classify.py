@@ -10,9 +10,13 @@ with ``score_labels``, each in its own way:
   canonical tokens (a character-level GBNF grammar lets llama.cpp take token splits the model never
   uses). ``with_reasoning``: the answer is ``{"category": <label>, "reasoning": "..."}``, the
   category chosen as above and the reasoning kept a valid, bounded JSON string by a grammar;
-- remote models (``remote:...``): the answer is constrained with ``response_format`` (a JSON schema
-  with the labels as an enum) and validated; the confidence comes from ``logprobs`` when the server
-  returns them, else the chosen label gets 1.0 and ``method`` says ``llm-remote-nologprobs``.
+- many texts (single-label, no reasoning) go to the runtime together (``score_labels_batch``): a
+  local model scores them in parallel sequences of one llama.cpp batch (``LOCALMODELS_LLM_BATCH``);
+- remote models (``remote:...``): scored exactly like a local model where the server scores text
+  (``/v1/completions`` with ``echo`` + ``logprobs``: ``localmodels serve``, vLLM), else the answer is
+  constrained with ``response_format`` (the labels as an enum) and the confidence read from the
+  answer's ``logprobs``. An endpoint that returns no logprobs at all is refused (a confidence is
+  never made up) unless ``no_logprobs_ok``: then the answer comes with ``score`` None and no scores.
 
 ``multi_label``: one yes/no question per label; a label's score is P(yes) / (P(yes) + P(no)), and
 ``labels`` lists those at or above 0.5.
@@ -25,25 +29,26 @@ from typing import Any
 
 from ..errors import UsageError
 from ..results import Classification
-from ..runtimes.base import LLM
+from ..runtimes.base import LLM, LabelScores
 from ..runtimes.llama._scoring import REASONING_MAX_CHARS, reasoning_grammar
 
 __all__ = ["llm_classify", "build_prompt", "reasoning_grammar"]
 
 MAX_TEXT_CHARS = 20_000  # a first cut before token-level truncation, for very long files
-NO_LOGPROBS_NOTE = "the endpoint returned no log-probabilities: 1.0 is not a calibrated confidence"
+NO_LOGPROBS_NOTE = "the endpoint returned no log-probabilities: the answer has no confidence"
 
 
 def llm_classify(
     texts: list[str] | str,
     labels: Sequence[str],
     *,
-    model: Any = "gemma3-270m",
+    model: Any = None,
     multi_label: bool = False,
     descriptions: dict[str, str] | None = None,
     with_reasoning: bool = False,
     temperature: float = 0.0,
     seed: int | None = None,
+    no_logprobs_ok: bool = False,
 ) -> list[Classification]:
     """Classify each text into ``labels`` with an LLM; one :class:`Classification` per text.
 
@@ -51,22 +56,29 @@ def llm_classify(
         UsageError: no texts, fewer than two labels, duplicate or empty labels, descriptions for
             unknown labels.
     """
-    from .generate import get_llm
+    from .generate import DEFAULT_MODEL, get_llm
 
     if isinstance(texts, str):
         texts = [texts]
     labels = _check_labels(labels, descriptions)
+    model = DEFAULT_MODEL if model is None else model
     llm = get_llm(model)
     name = model if isinstance(model, str) else llm.name
-    out = []
     for text in texts:
         if not isinstance(text, str):
             raise UsageError(f"texts must be strings, got {type(text).__name__}")
-        text = text[:MAX_TEXT_CHARS]
-        if multi_label:
-            out.append(_classify_multi(llm, text, labels, descriptions, temperature, seed, name))
-        else:
-            out.append(_classify_single(llm, text, labels, descriptions, with_reasoning, temperature, seed, name))
+    texts = [t[:MAX_TEXT_CHARS] for t in texts]
+    if multi_label:
+        out = [_classify_multi(llm, text, labels, descriptions, temperature, seed, name) for text in texts]
+    elif with_reasoning:
+        out = [_classify_single(llm, text, labels, descriptions, temperature, seed, name) for text in texts]
+    else:
+        out = _classify_many(llm, texts, labels, descriptions, temperature, seed, name)
+    if not no_logprobs_ok and any(r.method.endswith("nologprobs") for r in out):
+        raise UsageError(
+            f"{name} returned no log-probabilities, so its answers come with no confidence: refusing",
+            hint="use an endpoint that returns logprobs (localmodels serve, llama.cpp's server, vLLM), or pass "
+                 "--no-logprobs-ok (no_logprobs_ok=True) to take the bare answers with confidence null")
     return out
 
 
@@ -120,22 +132,37 @@ def _yes_no_prompt(text: str, label: str, description: str | None) -> tuple[str,
 # ------------------------------------------------------------------------------------------ answers
 
 
-def _classify_single(llm: LLM, text: str, labels: list[str], descriptions: dict[str, str] | None,
-                     with_reasoning: bool, temperature: float, seed: int | None, name: str) -> Classification:
+def _fitted_prompt(llm: LLM, text: str, labels: list[str], descriptions: dict[str, str] | None,
+                   with_reasoning: bool) -> str:
     longest = max(llm.count_tokens(" " + x + "\n") for x in labels)
     reserve = (REASONING_MAX_CHARS + 40 + 2 * longest) if with_reasoning else longest + 4
     template = build_prompt("", labels, descriptions, json_answer=with_reasoning)
     fitted = llm.fit_text(text, prompt_without_text=template, answer_tokens=reserve)
-    prompt = build_prompt(fitted, labels, descriptions, json_answer=with_reasoning)
-    got = llm.score_labels(prompt, labels, key="category", with_reasoning=with_reasoning,
-                           temperature=temperature, seed=seed)
-    if got.probs is None:
-        scores = {x: (1.0 if x == got.label else 0.0) for x in labels}
-        note = got.reasoning if with_reasoning else NO_LOGPROBS_NOTE
-        return Classification(got.label, 1.0, scores, model=name, method=got.method, labels=[got.label],
-                              reasoning=note)
+    return build_prompt(fitted, labels, descriptions, json_answer=with_reasoning)
+
+
+def _result(got: LabelScores, labels: list[str], name: str, reasoning: str | None) -> Classification:
+    if got.probs is None:  # no confidence to report: None, never a made-up number
+        return Classification(got.label, None, {}, model=name, method=got.method,  # type: ignore[arg-type]
+                              labels=[got.label], reasoning=got.reasoning or NO_LOGPROBS_NOTE)
     return Classification(got.label, got.probs[got.label], got.probs, model=name, method=got.method,
-                          labels=[got.label], reasoning=got.reasoning if with_reasoning else None)
+                          labels=[got.label], reasoning=reasoning)
+
+
+def _classify_many(llm: LLM, texts: list[str], labels: list[str], descriptions: dict[str, str] | None,
+                   temperature: float, seed: int | None, name: str) -> list[Classification]:
+    prompts = [_fitted_prompt(llm, t, labels, descriptions, False) for t in texts]
+    if not prompts:
+        return []
+    got = llm.score_labels_batch(prompts, labels, temperature=temperature, seed=seed)
+    return [_result(g, labels, name, None) for g in got]
+
+
+def _classify_single(llm: LLM, text: str, labels: list[str], descriptions: dict[str, str] | None,
+                     temperature: float, seed: int | None, name: str) -> Classification:
+    prompt = _fitted_prompt(llm, text, labels, descriptions, True)
+    got = llm.score_labels(prompt, labels, key="category", with_reasoning=True, temperature=temperature, seed=seed)
+    return _result(got, labels, name, got.reasoning)
 
 
 def _classify_multi(llm: LLM, text: str, labels: list[str], descriptions: dict[str, str] | None,
@@ -155,5 +182,7 @@ def _classify_multi(llm: LLM, text: str, labels: list[str], descriptions: dict[s
     method = no_logprobs[0] if no_logprobs else sorted(methods)[0]  # one answer without logprobs says so
     best = max(scores, key=scores.__getitem__)
     chosen = sorted((x for x, p in scores.items() if p >= 0.5), key=lambda x: -scores[x])
-    note = NO_LOGPROBS_NOTE if "nologprobs" in method else None
-    return Classification(best, scores[best], scores, model=name, method=method, labels=chosen, reasoning=note)
+    if no_logprobs:  # yes/no answers without a confidence: the labels answered yes, no scores
+        return Classification(best, None, {}, model=name, method=method, labels=chosen,  # type: ignore[arg-type]
+                              reasoning=NO_LOGPROBS_NOTE)
+    return Classification(best, scores[best], scores, model=name, method=method, labels=chosen)

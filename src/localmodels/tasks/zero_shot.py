@@ -28,6 +28,39 @@ if TYPE_CHECKING:
 
 EMBEDDING_SCALE = 20.0
 DEFAULT_TEMPLATE = "This text is about {}."
+DEFAULT_EMBEDDING_MODEL = "minilm"
+
+
+def default_model(method: str) -> str:
+    """The model a method uses when none is given: MiniLM (embedding), the catalog's NLI model (nli),
+    SmolLM2-135M-Instruct (llm)."""
+    if method == "llm":
+        from .generate import DEFAULT_MODEL
+
+        return DEFAULT_MODEL
+    if method == "nli":
+        from ..registry import catalog
+
+        entries = catalog().filter(task="nli")
+        if not entries:  # pragma: no cover - the catalog ships one
+            raise UsageError("the catalog has no NLI model", hint="pass an NLI model with --model")
+        e = entries[0]
+        return e.aliases[0] if e.aliases else e.id
+    return DEFAULT_EMBEDDING_MODEL
+
+
+def _nli_runtime(model: str, quantize: str | None, defaulted: bool) -> Encoder:
+    from ..errors import ModelNotFoundError
+
+    try:
+        return runtime_for(model, "encoder", quantize=quantize, task="zero-shot")
+    except ModelNotFoundError as e:
+        if not defaulted:
+            raise
+        raise ModelNotFoundError(
+            f"method nli needs an NLI model; the catalog's default, {model}, is not here ({e})", ref=model,
+            hint=f"run: localmodels pull {model}   (or pass --model with an NLI model you have, "
+                 "or use --method embedding / llm)") from None
 
 
 def _check_labels(labels: Sequence[str]) -> list[str]:
@@ -52,22 +85,34 @@ def _hypotheses(labels: list[str], template: str, descriptions: dict[str, str] |
     return [descriptions.get(label) or template.format(label) for label in labels]
 
 
-def zero_shot(text: str | Sequence[str], labels: Sequence[str], *, model: str | LocalModel = "minilm",
+def zero_shot(text: str | Sequence[str], labels: Sequence[str], *, model: str | LocalModel | None = None,
               method: Literal["embedding", "nli", "llm"] = "embedding",
               hypothesis_template: str = DEFAULT_TEMPLATE, multi_label: bool = False,
               descriptions: dict[str, str] | None = None, threshold: float = 0.5, batch_size: int = 32,
-              quantize: Literal["int8"] | None = None) -> Classification | list[Classification]:
-    """Classify one text (a :class:`Classification`) or a list (a list of them) into ``labels``."""
+              quantize: Literal["int8"] | None = None,
+              no_logprobs_ok: bool = False) -> Classification | list[Classification]:
+    """Classify one text (a :class:`Classification`) or a list (a list of them) into ``labels``.
+
+    ``model`` defaults per method (:func:`default_model`). ``no_logprobs_ok`` (llm, remote endpoints
+    without log-probabilities): answer with the JSON form and a ``None`` confidence instead of refusing.
+    """
     texts, single = as_list(text)
     label_list = _check_labels(labels)
+    if method not in ("embedding", "nli", "llm"):
+        raise UsageError(f"unknown method {method!r}", hint="use method='embedding', 'nli' or 'llm'")
+    defaulted = model is None
+    if model is None:
+        model = default_model(method)
     if method == "llm":
         from .llm_classify import llm_classify
 
-        out = llm_classify(texts, label_list, model=model, multi_label=multi_label, descriptions=descriptions)
+        out = llm_classify(texts, label_list, model=model, multi_label=multi_label, descriptions=descriptions,
+                           no_logprobs_ok=no_logprobs_ok)
         return out[0] if single else out
-    if method not in ("embedding", "nli"):
-        raise UsageError(f"unknown method {method!r}", hint="use method='embedding', 'nli' or 'llm'")
-    enc = runtime_for(model, "encoder", quantize=quantize, task="zero-shot")
+    if method == "nli":
+        enc = _nli_runtime(model, quantize, defaulted)  # type: ignore[arg-type]
+    else:
+        enc = runtime_for(model, "encoder", quantize=quantize, task="zero-shot")
     hyps = _hypotheses(label_list, hypothesis_template, descriptions)
     if not texts:
         return []

@@ -91,31 +91,71 @@ class LabelScoring:
                 out.append(self.tokenize(a, add_bos=False, special=False))
         return out
 
+    def _answers(self, prompt: str, labels: list[str], key: str, with_reasoning: bool) -> tuple[str, list[str]]:
+        if with_reasoning:
+            return prompt + f' {{"{key}": "', [json.dumps(x, ensure_ascii=False)[1:] for x in labels]
+        return prompt, [f" {x}\n" for x in labels]
+
+    def label_logprobs(self, prompts: Sequence[str], answers: Sequence[str]) -> list[list[float]]:
+        """log P(answer | prompt) for every prompt and answer: prompts in groups of parallel sequences
+        (``LOCALMODELS_LLM_BATCH``), else one prompt and one answer after another (the reference)."""
+        from ...config import settings
+
+        toks = [self.tokenize(p, add_bos=True, special=False) for p in prompts]
+        conts = [self.continuations(p, t, answers) for p, t in zip(prompts, toks)]
+        for t, c in zip(toks, conts):
+            if len(t) + max(len(x) for x in c) >= self.n_ctx:
+                raise UsageError(
+                    f"prompt of {len(t)} tokens plus the answer does not fit the context of {self.n_ctx} tokens",
+                    hint="shorten the text or load the model with a larger context (--n-ctx, LOCALMODELS_N_CTX)",
+                )
+        group = self.group_size(len(answers), settings().llm_batch)  # type: ignore[attr-defined]
+        if group < 1:
+            return [self.continuation_logprobs(t, c) for t, c in zip(toks, conts)]
+        out: list[list[float]] = []
+        i = 0
+        while i < len(toks):
+            j, used = i, 0
+            while j < len(toks) and j - i < group:
+                need = len(toks[j]) + sum(len(x) for x in conts[j])
+                if j > i and used + need > self.n_ctx - 8:
+                    break
+                used += need
+                j += 1
+            out += self.batched_logprobs(toks[i:j], conts[i:j])  # type: ignore[attr-defined]
+            i = j
+        return out
+
+    def score_labels_batch(self, prompts: Sequence[str], labels: Sequence[str], *, temperature: float = 0.0,
+                           seed: int | None = None) -> list[LabelScores]:
+        """:meth:`score_labels` for many prompts at once (no reasoning): one label per prompt."""
+        labels = list(labels)
+        answers = self._answers("", labels, "category", False)[1]
+        out = []
+        for logps in self.label_logprobs(list(prompts), answers):
+            out.append(LabelScores(choose(labels, logps, temperature, seed), dict(zip(labels, normalise(logps))),
+                                   None, method="llm"))
+        return out
+
     def score_labels(self, prompt: str, labels: Sequence[str], *, key: str = "category",
                      with_reasoning: bool = False, temperature: float = 0.0, seed: int | None = None) -> LabelScores:
         """Every label's token sequence scored after ``prompt`` (``" label\\n"``; with reasoning, the JSON
         value after ``{"<key>": "``); the answer is chosen over the labels only, then (with reasoning)
         a grammar keeps the model's reasoning a valid, bounded JSON string."""
         labels = list(labels)
-        if with_reasoning:
-            prompt += f' {{"{key}": "'
-            answers = [json.dumps(x, ensure_ascii=False)[1:] for x in labels]  # escaped label + closing quote
-        else:
-            answers = [f" {x}\n" for x in labels]
-        tokens = self.tokenize(prompt, add_bos=True, special=False)
-        logps = self.continuation_logprobs(tokens, self.continuations(prompt, tokens, answers))
+        if not with_reasoning:
+            return self.score_labels_batch([prompt], labels, temperature=temperature, seed=seed)[0]
+        prompt, answers = self._answers(prompt, labels, key, with_reasoning)
+        logps = self.label_logprobs([prompt], answers)[0]
         probs = dict(zip(labels, normalise(logps)))
         label = choose(labels, logps, temperature, seed)
-        reasoning = None
-        if with_reasoning:
-            rest = prompt + json.dumps(label, ensure_ascii=False)[1:] + ', "reasoning": "'
-            longest = max(self.count_tokens(" " + x + "\n") for x in labels)
-            gen = self.generate_tokens(  # type: ignore[attr-defined]
-                self.tokenize(rest, add_bos=True, special=False), max_tokens=REASONING_MAX_CHARS + 40 + 2 * longest,
-                temperature=temperature, seed=seed,
-                grammar=self.compile_grammar(grammar=reasoning_grammar()))  # type: ignore[attr-defined]
-            reasoning = json_string_prefix(gen.text)
-        return LabelScores(label, probs, reasoning, method="llm")
+        rest = prompt + json.dumps(label, ensure_ascii=False)[1:] + ', "reasoning": "'
+        longest = max(self.count_tokens(" " + x + "\n") for x in labels)
+        gen = self.generate_tokens(  # type: ignore[attr-defined]
+            self.tokenize(rest, add_bos=True, special=False), max_tokens=REASONING_MAX_CHARS + 40 + 2 * longest,
+            temperature=temperature, seed=seed,
+            grammar=self.compile_grammar(grammar=reasoning_grammar()))  # type: ignore[attr-defined]
+        return LabelScores(label, probs, json_string_prefix(gen.text), method="llm")
 
     def continuation_logprobs(self, prefix: Sequence[int], continuations: Sequence[Sequence[int]]) -> list[float]:
         """log P(continuation | prefix), summed over its tokens, for each continuation.

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from ...errors import RuntimeFailure, UsageError
 from ...results import Generation
 from .._stream import GenerationStream
+from ._batched import BatchedScoring
 from ._cpp import _import_llama_cpp, _warn_once
+from ._logprobs import TokenLogprobs
 from ._scoring import LabelScoring
 from .gguf import GGUFInfo
 from .templates import ChatTemplate, check_messages, pick_template
@@ -50,7 +52,7 @@ class _StopOnTokens:
         return len(input_ids) > self.n_prompt and int(input_ids[-1]) in self.ids
 
 
-class LlamaModel(LabelScoring):
+class LlamaModel(LabelScoring, BatchedScoring, TokenLogprobs):
     """One loaded GGUF (an :class:`~localmodels.runtimes.base.LLM`). Calls are serialised by ``lock``
     (a llama.cpp context is not thread-safe)."""
 
@@ -187,8 +189,10 @@ class LlamaModel(LabelScoring):
             raise UsageError(f"temperature must be >= 0, got {temperature}")
         if len(tokens) >= self.n_ctx:
             raise UsageError(
-                f"the prompt has {len(tokens)} tokens; the context holds {self.n_ctx}",
-                hint="shorten the prompt or load the model with a larger n_ctx (LOCALMODELS_N_CTX)",
+                f"the prompt has {len(tokens)} tokens and the context of {self.name} holds {self.n_ctx} "
+                f"(prompt and answer must fit in it)",
+                hint=f"shorten the prompt or give a larger context: --n-ctx {_next_ctx(len(tokens) + max_tokens)} "
+                     "(n_ctx= in Python, LOCALMODELS_N_CTX)",
             )
         stops = [stop] if isinstance(stop, str) else [s for s in (stop or []) if s]
         name = model_name or self.name
@@ -253,3 +257,11 @@ class LlamaModel(LabelScoring):
         """
         ended_by_eog = finish == "stop" and (not stops or self.detokenize(evaluated) == text)
         return len(evaluated) + (0 if ended_by_eog else 1)
+
+
+def _next_ctx(n: int) -> int:
+    """The smallest power of two >= ``n`` (a context size to suggest)."""
+    size = 256
+    while size < n:
+        size *= 2
+    return size
