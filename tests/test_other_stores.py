@@ -161,10 +161,8 @@ def test_generate_from_each_store(stores: Path, ref: str) -> None:
     assert out["text"] and out["completion_tokens"] >= 1
 
 
-@pytest.mark.xfail(strict=True, reason="the llama runtime (runtimes/llama/loading.py _as_local) takes any ref "
-                   "ending in .gguf for a file path, so lmstudio:/llamacpp:/gpt4all: refs never reach the store; "
-                   "engineer B's fix: treat it as a path only when it has no 'scheme:' prefix")
-@pytest.mark.parametrize("ref", [LMS_REF, f"llamacpp:{LCPP_NAME}"])
+@pytest.mark.parametrize("ref", [LMS_REF, f"llamacpp:{LCPP_NAME}", "gpt4all:smollm2-135m-q4_1.gguf",
+                                 "jan:gemma-3-270m/model.gguf"])
 def test_generate_from_scheme_refs_naming_a_gguf(stores: Path, ref: str) -> None:
     r = run_cli("generate", "-m", ref, "-n", "3", "--n-ctx", "256", "--json", "Hello",
                 env={"LOCALMODELS_THREADS": "1"})

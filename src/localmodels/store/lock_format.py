@@ -84,13 +84,23 @@ class LockedModel(ModelRequest):
     model_config = ConfigDict(extra="forbid")
 
     required: bool = True
-    source: Literal["hub", "pypi", "local"]
+    source: str  # a registered source's kind: hub, pypi, local, ollama, lmstudio ...
     resolved: str
     repo_id: str | None = None
     commit: str | None = None
     package: str | None = None
     package_version: str | None = None
     file: list[LockedFile] = Field(default_factory=list)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, v: str) -> str:
+        from ..sources.registry import sources
+
+        kinds = sorted(s.kind for s in sources())
+        if v not in kinds:
+            raise ValueError(f"unknown source {v!r} (one of: {', '.join(kinds)})")
+        return v
 
     @property
     def files(self) -> list[LockedFile]:

@@ -57,6 +57,19 @@ def ref_revision(ref: str) -> str | None:
     return None if ref.startswith(_NOT_HUB) else (ref.partition("@")[2] or None)
 
 
+def _claimed_by_a_source(ref: str) -> bool:
+    """Does a registered source (Ollama's, LM Studio's, a plugin's) parse ``ref``?"""
+    from ..errors import LocalModelsError
+    from ..sources.registry import spec_for
+
+    try:
+        return spec_for(ref) is not None
+    except InvalidReferenceError:
+        return False
+    except LocalModelsError as e:  # a source's own refusal ('ollama:gemma3:' has no tag): its words
+        raise ValueError(e.message) from None
+
+
 def load_toml(text: str, *, path: str | Path, what: str, hint: str) -> dict[str, Any]:
     """``tomllib.loads``; a syntax error becomes a ManifestError naming the file and line."""
     try:
@@ -105,7 +118,8 @@ class ModelSpec(ModelRequest):
         try:
             parse_ref(ref)
         except InvalidReferenceError as e:
-            raise ValueError(e.message.replace("invalid model reference ", "")) from None
+            if not _claimed_by_a_source(ref):  # ollama:, lmstudio:, file: ... (sources/other_stores)
+                raise ValueError(e.message.replace("invalid model reference ", "")) from None
         if ref.startswith("remote:"):
             raise ValueError("remote: models live behind an endpoint; they cannot be pinned or synced")
         return ref

@@ -46,9 +46,20 @@ def spec_ref(spec: Any, root: Path) -> str:
 
 def ref_kind(ref: str) -> str:
     """The kind of a manifest reference (``alias`` for a catalog name)."""
+    from ..errors import InvalidReferenceError
     from ..refs import parse_ref
 
-    return "local" if is_folder_ref(ref) else parse_ref(ref).kind
+    if is_folder_ref(ref):
+        return "local"
+    try:
+        return parse_ref(ref).kind
+    except InvalidReferenceError:
+        from ..sources.registry import spec_for
+
+        spec = spec_for(ref)  # a source's own scheme: ollama:, lmstudio:, file: ...
+        if spec is None:
+            raise
+        return spec.kind
 
 
 def store_resolve(ref: str) -> Any:
@@ -81,7 +92,10 @@ class Pinning:
         return spec_ref(model, root), {}
 
     def lock_fields(self, spec: Any, lm: Any) -> dict[str, Any]:
-        return {"source": self.kind, "resolved": f"local:{spec.ref}"}
+        kind = str(getattr(lm, "source", None) or self.kind)  # the Source that resolved it: ollama, lmstudio...
+        if kind in _PINNINGS and kind != self.kind:
+            kind = self.kind
+        return {"source": kind, "resolved": spec.ref if spec.ref.startswith(f"{kind}:") else f"{kind}:{spec.ref}"}
 
     def remote_commit(self, name: str, revision: str | None) -> str | None:
         """The commit ``revision`` names at the source now (None: this kind has no commits)."""

@@ -18,8 +18,8 @@ from ..sources._files import sha256_file
 from ..sources._hflayout import matches
 from ..sources.base import FileRecord
 from .lock_format import Lock, LockedFile, LockedModel, SkippedModel
-from .manifest import Manifest, ModelSpec, is_folder_ref
-from .pins import Pinning, pinning_for, store_resolve
+from .manifest import Manifest, ModelSpec
+from .pins import Pinning, pinning_for, ref_kind, store_resolve
 from .sync_apply import DEFAULT_ATTEMPTS, _pull_spec, with_retry_policy
 from .sync_compare import DEFAULT_WORKERS, parallel, pinned_spec_ref
 
@@ -128,8 +128,9 @@ def _pin_target(spec: ModelSpec) -> tuple[Pinning, str] | None:
     from ..refs import parse_ref
     from ..registry import find_entry
 
-    if is_folder_ref(spec.ref):
-        return None
+    kind = ref_kind(spec.ref)
+    if kind != "alias" and not pinning_for(kind).pins_commits:
+        return None  # a folder, a carrier, another tool's store (ollama:, lmstudio: ...): no commit to pin
     r = parse_ref(spec.ref)
     entry = find_entry(r.name)
     if r.kind != "alias" and (entry is None or entry.id.lower() != r.name.lower()):
@@ -159,6 +160,4 @@ def _remote_commit(spec: ModelSpec) -> str | None:
 
 
 def _is_alias(spec: ModelSpec) -> bool:
-    from ..refs import parse_ref
-
-    return parse_ref(spec.ref).kind == "alias"
+    return ref_kind(spec.ref) == "alias"

@@ -127,7 +127,9 @@ def _as_local(model: LocalModel | str | os.PathLike[str]) -> tuple[LocalModel, P
         return model, find_gguf(model)
     ref = os.fspath(model)
     p = Path(ref).expanduser()
-    if p.suffix.lower() == ".gguf" and not p.is_dir():
+    scheme = ref.split(":", 1)[0] if ":" in ref else ""
+    has_scheme = len(scheme) > 1 and scheme.isidentifier()  # ollama:, lmstudio:, file: ... (not C:)
+    if p.suffix.lower() == ".gguf" and (not has_scheme or p.is_file()) and not p.is_dir():
         if not p.is_file():
             raise ModelNotFoundError(f"GGUF file not found: {p}", ref=ref, hint="check the path, or pull the model")
         p = p.resolve()
