@@ -90,3 +90,32 @@ def test_hash_cache_knows_a_file_by_size_mtime_and_inode(tmp_path: Path) -> None
     moved = tmp_path / "w2.bin"
     os.replace(f, moved)
     assert hashcache.known(moved) is None  # another path: hashed again, never assumed
+
+
+def test_cli_command_map_matches_what_the_modules_register() -> None:
+    """``cli.main.COMMANDS`` (a run imports only the invoked command's module) names every command
+    each module registers, and nothing else."""
+    import importlib
+
+    import typer
+
+    from localmodels.cli import main
+
+    registered: dict[str, str] = {}
+    for name in main.COMMAND_MODULES:
+        app = typer.Typer()
+        importlib.import_module(f"localmodels.cli.{name}").register(app)
+        cmds = [c.name or c.callback.__name__ for c in app.registered_commands]
+        cmds += [g.name for g in app.registered_groups if g.name]
+        registered.update(dict.fromkeys(cmds, name))
+    assert registered == main.COMMANDS
+
+
+def test_a_command_runs_with_only_its_module_imported() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from localmodels.cli import main; main._register_all(['list', '--all']); "
+            "print(sorted(m for m in sys.modules if m.startswith('localmodels.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "localmodels.cli.store" in out and "localmodels.cli.llm" not in out and "localmodels.cli.ci" not in out

@@ -56,8 +56,26 @@ def _global(
     set_quiet(quiet)
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
+# The module registering each command, so a run imports only the one it invokes (start-up time);
+# tests/test_other_stores_refs.py checks it against what the modules register.
+COMMANDS = {
+    **dict.fromkeys(("pull", "list", "info", "rm", "verify", "du", "prune", "where"), "store"),
+    "catalog": "catalog", **dict.fromkeys(("embed", "search", "rerank", "zero-shot"), "encoders"),
+    "ner": "ner", "generate": "llm", "chat": "llm", "classify": "apps", "bench": "apps",
+    "distill": "fastclassify", "train-classifier": "fastclassify", "serve": "serve",
+    **dict.fromkeys(("lock", "sync", "check", "cache-key", "export", "import"), "ci"), "mirror": "mirror",
+    "sign": "provenance", "sbom": "provenance", "materialize": "deploy", "plan": "deploy", "stage": "ray_cmds",
+    "scan": "stores", "dedup": "stores",
+}
+_GLOBAL_FLAGS = ("--offline", "--quiet", "-q")
+
+
+def _register_all(argv: list[str] | None = None) -> None:
+    """Register the invoked command's module only (every module for --help or an unknown command)."""
+    args = sys.argv[1:] if argv is None else argv
+    first = next((a for a in args if a not in _GLOBAL_FLAGS), None)
+    names = [COMMANDS[first]] if first in COMMANDS and "--help" not in args[:1] else COMMAND_MODULES
+    for name in names:
         importlib.import_module(f"{__package__}.{name}").register(app)
 
 
@@ -91,7 +109,7 @@ def report_error(err: LocalModelsError) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code. Click handles its own usage errors (exit 2)."""
     global _json_errors
-    _register_all()
+    _register_all(None if argv is None else list(argv))
     _json_errors = wants_json(sys.argv[1:] if argv is None else list(argv))
     try:
         app(args=argv, standalone_mode=True)
