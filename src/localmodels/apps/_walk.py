@@ -6,8 +6,11 @@
 - Directory symlinks are followed once: a link back into a folder already being walked is a
   *symlink loop*, reported and not entered. Links that point nowhere or to themselves are skipped.
 - Never opened: FIFOs, sockets, devices (``open`` on a FIFO would block).
-- Skipped with a reason: binary files (a NUL byte or mostly control bytes in the first 8 KB),
-  files over the size limit, unreadable files.
+- Skipped with a reason: binary files (a NUL byte or mostly control bytes in the first 8 KB, read
+  before anything else), files over the size limit, unreadable files, and what ``.gitignore``
+  leaves out (a folder counts once, with a trailing ``/``).
+- Read in bounded memory: the rest of a file is streamed through sha256; a file over
+  ``KEEP_BYTES`` keeps evenly spaced pieces of its text (:func:`read_text`).
 - Text is decoded safely: a BOM decides (UTF-8/16/32); else strict UTF-8; else UTF-8 with
   replacement characters when they are rare, else cp1252 (latin-1 as the last resort), so reading
   never fails on an encoding.
@@ -24,6 +27,8 @@ from typing import Iterable, Iterator, Sequence
 
 DEFAULT_MAX_BYTES = 1_000_000
 SNIFF_BYTES = 8192
+KEEP_BYTES = 1 << 20  # text kept per file; a longer file keeps evenly spaced pieces of it
+_BLOCK = 1 << 20
 ALWAYS_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__"}
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -186,7 +191,8 @@ def _walk_inner(folder: Path, rel: str, ignores: list[_Ignore], gitignore: bool,
             is_dir = False
         if is_dir and entry.name in ALWAYS_SKIP_DIRS:
             continue
-        if any(ig.ignores(path, is_dir) for ig in ignores):
+        if any(ig.ignores(path, is_dir) for ig in ignores):  # left out, and counted as skipped
+            yield path, shown + "/" if is_dir else shown, "gitignored"
             continue
         if is_dir:
             real = os.path.realpath(path)
@@ -261,18 +267,75 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
-def read_text(found: Found, max_bytes: int = DEFAULT_MAX_BYTES) -> Text | str:
-    """The decoded text of a file, or the reason it cannot be classified."""
+def read_text(found: Found, max_bytes: int = DEFAULT_MAX_BYTES, *, keep_bytes: int = KEEP_BYTES) -> Text | str:
+    """The decoded text of a file, or the reason it cannot be classified.
+
+    The first 8 KB are sniffed before anything else is read (a binary file costs one small read);
+    the rest is streamed through sha256 in 1 MiB blocks. A file over ``keep_bytes`` keeps only
+    ``keep_bytes`` of text: evenly spaced pieces cut on line ends (the chunks the model reads are
+    spread over the file anyway), so memory stays bounded whatever ``--max-size`` allows.
+    """
     import hashlib
 
+    digest = hashlib.sha256()
     try:
         with open(found.path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+            head = fh.read(SNIFF_BYTES)
+            if looks_binary(head):
+                return "binary"
+            digest.update(head)
+            size = len(head)
+            pieces = _Sampler(found.size, keep_bytes, head)
+            while block := fh.read(_BLOCK):
+                size += len(block)
+                if size > max_bytes:
+                    return f"too large: more than limit {max_bytes} bytes"
+                digest.update(block)
+                pieces.feed(block)
     except OSError as e:
         return _os_reason(found.path, e)
-    if len(data) > max_bytes:
-        return f"too large: more than limit {max_bytes} bytes"
-    if looks_binary(data[:SNIFF_BYTES]):
-        return "binary"
-    text, encoding = decode(data)
-    return Text(text, encoding, hashlib.sha256(data).hexdigest())
+    text, encoding = decode(pieces.data())
+    return Text(text, encoding, digest.hexdigest())
+
+
+class _Sampler:
+    """Keeps a whole file up to ``keep`` bytes, else ``keep`` bytes in evenly spaced pieces."""
+
+    PIECES = 16
+
+    def __init__(self, size: int, keep: int, head: bytes) -> None:
+        # UTF-16/32 (a BOM) cannot be cut on b"\n": such a file keeps its head up to ``keep``.
+        self.whole = size <= keep or any(head.startswith(bom) for bom, enc in _BOMS if enc != "utf-8-sig")
+        self.keep = keep
+        self.pos = 0
+        self.buf = bytearray()
+        width = keep // self.PIECES
+        step = max(size - width, 0) / (self.PIECES - 1)  # the first piece is the head, the last the tail
+        self.windows = [] if self.whole else [(int(i * step), int(i * step) + width) for i in range(self.PIECES)]
+        self.pieces = [bytearray() for _ in self.windows]
+        self.feed(head)
+
+    def feed(self, block: bytes) -> None:
+        start, self.pos = self.pos, self.pos + len(block)
+        if self.whole:
+            room = self.keep - len(self.buf)
+            if room > 0:
+                self.buf += block[:room]
+            return
+        for (a, b), piece in zip(self.windows, self.pieces):
+            lo, hi = max(a, start), min(b, self.pos)
+            if lo < hi:
+                piece += block[lo - start:hi - start]
+
+    def data(self) -> bytes:
+        if self.whole:
+            return bytes(self.buf)
+        out = []
+        for (_, end), piece in zip(self.windows, self.pieces):
+            p = bytes(piece)
+            if out and b"\n" in p:  # each later piece starts on a line of its own ...
+                p = p[p.index(b"\n") + 1:]
+            if end < self.pos and b"\n" in p:  # ... and ends at a line end (the file's end stays)
+                p = p[:p.rindex(b"\n") + 1]
+            out.append(p)
+        return b"".join(out)
