@@ -128,7 +128,14 @@ def main() -> None:
     ap.add_argument("--tree-files", type=int, default=10_000)
     ap.add_argument("--skip-embed", action="store_true")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--tree-only", action="store_true", help="only the --tree runs (another process may run the rest)")
     a = ap.parse_args()
+    if a.tree_only:
+        out = {"tree": tree_run(a.tree, a.tree_files), "tree_head_only": tree_run(a.tree, a.tree_files, threshold=0.0)}
+        print(json.dumps(out, indent=1))
+        if a.out:
+            a.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        return
     from localmodels.apps import fewshot_eval as ev
     from localmodels.tasks.embed import embed
 

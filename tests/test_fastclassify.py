@@ -160,14 +160,26 @@ def test_static_distilled_from_real_minilm(tmp_path):
     from localmodels.tasks.embed import embed
 
     os.environ.setdefault("OMP_NUM_THREADS", "2")
-    lm = distill("minilm", name="minilm-static", pca_dims=64)
+    lm = distill("minilm")  # derived:minilm-static, the recipe the shipped head was trained on
     made = lm.metadata["derived"]
     assert made["teacher"]["digest"] == model_digest(store.resolve("minilm"))
     v = embed(["A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply."],
               model=lm.ref)
-    assert v.shape == (3, 64)
+    assert lm.ref == "derived:minilm-static" and v.shape == (3, 256)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.1
     assert all(c.ok for c in store.verify(lm.ref))
+
+    # the default cascade (the shipped head on it), through the CLI, on real files of the bench
+    from tests.conftest import run_cli
+
+    root = Path(__file__).resolve().parents[1] / "datasets" / "files" / "click-8.1.7"
+    picks = [p for p in sorted(root.rglob("*")) if p.is_file()][:6]
+    out = tmp_path / "r.json"
+    r = run_cli("classify", *map(str, picks), "-o", str(out), "--method", "cascade", "--json")
+    assert r.returncode == 0, r.stderr
+    recs = json.loads(out.read_text())["files"]
+    assert len(recs) == len(picks) and all(x["method"].startswith("cascade") for x in recs)
+    assert all(x["model"] == "derived:files-head" for x in recs if x["method"] == "cascade")
 
 
 def test_potion_catalog_entry_pulls_from_a_hub_and_embeds(tmp_path, hub):  # noqa: F811  (fixture)

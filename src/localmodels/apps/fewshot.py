@@ -195,6 +195,9 @@ class Head:
         return np.asarray(embed(list(texts), model=self.base, batch_size=256), dtype=np.float32)
 
     def predict_features(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[1] != self.coef.shape[0]:
+            raise UsageError(f"{self.ref or 'the head'} takes {self.coef.shape[0]}-dim embeddings; {self.base} gives "
+                             f"{x.shape[1]}", hint=f"retrain the head on {self.base}")
         z = x.astype(np.float32) @ self.coef + self.bias
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
@@ -278,17 +281,26 @@ def weights_sha256(model: Any) -> str | None:
 
 
 def check_base(head: Head) -> None:
-    """Refuse a head whose embedding model's weights are not the ones it was trained on."""
-    want = head.meta.get("base", {}).get("weights_sha256")
-    if not want:
+    """Refuse a head whose embedding model was made from another teacher or recipe; other weights from
+    the same teacher and recipe (another CPU's float rounding) only log a warning."""
+    base = head.meta.get("base", {})
+    if not base.get("weights_sha256") and not base.get("teacher"):
         return
     from ..store import resolve
 
-    have = weights_sha256(resolve(head.base))
-    if have != want:
-        raise UsageError(f"{head.ref or 'the head'} was trained on {head.base} with weights {want[:12]}..., "
-                         f"but {head.base} now has {str(have)[:12]}...",
-                         hint=f"rebuild {head.base} the same way (localmodels distill), or retrain the head")
+    lm = resolve(head.base)
+    made = (lm.metadata or {}).get("derived") or {}
+    want, have = base.get("teacher") or {}, made.get("teacher") or {}
+    if want.get("digest") and have.get("digest") != want["digest"]:
+        raise UsageError(f"{head.ref or 'the head'} was trained on {head.base} distilled from a teacher with digest "
+                         f"{want['digest'][:12]}...; {head.base} here comes from {str(have.get('digest'))[:12]}...",
+                         hint=f"distill {head.base} from {want.get('ref', 'the same teacher')}, or retrain the head")
+    if base.get("weights_sha256") and weights_sha256(lm) != base["weights_sha256"]:
+        import logging
+
+        logging.getLogger("localmodels.fewshot").warning(
+            "%s: %s has other weights than the head was trained on (same teacher); scores may differ slightly",
+            head.ref, head.base)
 
 
 def load_head_folder(folder: Path, *, ref: str = "") -> Head:

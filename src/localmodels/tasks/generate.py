@@ -52,13 +52,16 @@ def generate(
     seed: int | None = None,
     json_schema: dict[str, Any] | str | None = None,
     grammar: str | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
     **load_options: Any,
 ) -> Generation | GenerationStream:
     """Complete ``prompt`` (plain text) or answer ``messages`` (chat).
 
     ``prompt`` may also be the list of messages itself: ``generate([{"role": "user", ...}])``.
 
-    ``temperature=0`` is greedy and deterministic; ``seed`` makes sampling repeatable.
+    ``temperature=0`` is greedy and deterministic; ``seed`` makes sampling repeatable; ``top_p`` /
+    ``top_k`` narrow sampling (None: the runtime's defaults; ``top_k=1`` is greedy).
     ``json_schema`` or ``grammar`` (GBNF, local models only) constrain the output.
     With ``stream=True`` the result is an iterator of text pieces whose ``.result`` holds the
     :class:`Generation` once it is exhausted.
@@ -79,9 +82,10 @@ def generate(
         raise UsageError(f"prompt must be a string, got {type(prompt).__name__}")
     llm = get_llm(model, **load_options)
     name = model if isinstance(model, str) else llm.name
+    sampling = {k: v for k, v in (("top_p", top_p), ("top_k", top_k)) if v is not None}  # only what was asked
     return llm.generate(prompt=prompt, messages=messages, max_tokens=max_tokens, temperature=temperature,
                         stop=stop, seed=seed, json_schema=json_schema, grammar=grammar, stream=stream,
-                        model_name=name)
+                        model_name=name, **sampling)
 
 
 def chat(

@@ -160,9 +160,10 @@ class LlamaModel(LabelScoring, BatchedScoring, TokenLogprobs):
     def generate(self, *, prompt: str | None = None, messages: Sequence[dict[str, Any]] | None = None,
                  max_tokens: int = 128, temperature: float = 0.0, stop: str | Sequence[str] | None = None,
                  seed: int | None = None, json_schema: dict[str, Any] | str | None = None,
-                 grammar: str | None = None, stream: bool = False,
-                 model_name: str | None = None) -> Generation | GenerationStream:
-        """Complete ``prompt`` or answer chat ``messages`` (rendered with the model's chat template)."""
+                 grammar: str | None = None, stream: bool = False, model_name: str | None = None,
+                 top_p: float | None = None, top_k: int | None = None) -> Generation | GenerationStream:
+        """Complete ``prompt`` or answer chat ``messages`` (rendered with the model's chat template).
+        ``top_p`` / ``top_k``: None keeps llama.cpp's defaults (0.95 / 40)."""
         compiled = self.compile_grammar(grammar=grammar, json_schema=json_schema)
         extra_stops: list[str] = []
         if messages is not None:
@@ -172,8 +173,9 @@ class LlamaModel(LabelScoring, BatchedScoring, TokenLogprobs):
                 raise UsageError("the prompt is empty")
             tokens = self.prompt_tokens(prompt)
         stops = ([stop] if isinstance(stop, str) else list(stop or [])) + extra_stops
+        sampling = {k: v for k, v in (("top_p", top_p), ("top_k", top_k)) if v is not None}
         return self.generate_tokens(tokens, max_tokens=max_tokens, temperature=temperature, stop=stops, seed=seed,
-                                    grammar=compiled, stream=stream, model_name=model_name)
+                                    grammar=compiled, stream=stream, model_name=model_name, **sampling)
 
     def chat(self, messages: Sequence[dict[str, Any]], **options: Any) -> Generation | GenerationStream:
         return self.generate(messages=messages, **options)
