@@ -258,3 +258,21 @@ def test_catalog_alias_end_to_end():
     g = generate("Paris is the capital of", model="gemma3-270m", max_tokens=4)
     assert g.model == "gemma3-270m" and "France" in g.text
     assert load("gemma3-270m").template.name == "gemma"  # the catalog's fallback for this base model
+
+
+def test_top_p_top_k_reach_the_runtime(model):
+    """top_p/top_k unset change nothing (llama.cpp's 0.95/40); set, they reach the sampler: top_k=1
+    (or a tiny top_p) at a high temperature is the greedy answer; a wide top_k samples differently."""
+    from localmodels.tasks.generate import generate
+
+    prompt, n = "Paris is the capital of", 16  # no near tie at the top: greedy is the same in any cache state
+    greedy = generate(prompt, model=model, max_tokens=n).text
+    hot = {"temperature": 1.5, "seed": 7, "max_tokens": n}
+    default = generate(prompt, model=model, **hot).text
+    assert generate(prompt, model=model, top_p=0.95, top_k=40, **hot).text == default  # the defaults
+    assert default != greedy  # a hot sample of 16 tokens is not the greedy one (else the rest proves nothing)
+    assert generate(prompt, model=model, top_k=1, **hot).text == greedy
+    assert generate(prompt, model=model, top_p=1e-6, **hot).text == greedy
+    assert generate(prompt, model=model, top_k=0, top_p=1.0, **hot).text != default  # the whole vocabulary
+    streamed = generate(prompt, model=model, top_k=1, stream=True, **hot)
+    assert "".join(streamed) == greedy

@@ -180,6 +180,30 @@ def test_generate_stream_and_not_match_library(live, same_home):
     assert whole.response == want.text
 
 
+def test_top_p_top_k_reach_the_model(live):
+    """options.top_k / top_p (and /v1's top_p) reach llama.cpp's sampler: top_k=1 or a tiny top_p at a
+    high temperature answers the greedy text; unset, they equal llama.cpp's defaults (0.95 / 40)."""
+    client = live.client()
+    prompt = "Paris is the capital of"
+    greedy = client.generate(model="gemma3-270m", prompt=prompt, options={"num_predict": 16}).response
+    hot = {"num_predict": 16, "temperature": 1.5, "seed": 7}
+    default = client.generate(model="gemma3-270m", prompt=prompt, options=hot).response
+    assert default != greedy
+    same = client.generate(model="gemma3-270m", prompt=prompt, options={**hot, "top_p": 0.95, "top_k": 40})
+    assert same.response == default
+    assert client.generate(model="gemma3-270m", prompt=prompt, options={**hot, "top_k": 1}).response == greedy
+    msgs = [{"role": "user", "content": "Name a colour."}]
+    chat_greedy = client.chat(model="gemma3-270m", messages=msgs, options={"num_predict": 12}).message.content
+    chat_k1 = client.chat(model="gemma3-270m", messages=msgs, options={**hot, "num_predict": 12, "top_k": 1})
+    assert chat_k1.message.content == chat_greedy
+    with live.http() as http:
+        body = {"model": "gemma3-270m", "prompt": prompt, "max_tokens": 16, "temperature": 1.5, "seed": 7}
+        v1 = http.post("/v1/completions", json={**body, "top_p": 1e-6})
+        assert v1.status_code == 200, v1.text
+        assert v1.json()["choices"][0]["text"] == greedy
+        assert http.post("/v1/completions", json=body).json()["choices"][0]["text"] == default
+
+
 def test_chat_stream_not_and_json_schema(live):
     client = live.client()
     msgs = [{"role": "user", "content": "Say hello."}]

@@ -143,8 +143,10 @@ class LLM(Protocol):
     def generate(self, *, prompt: str | None = None, messages: Sequence[dict[str, Any]] | None = None,
                  max_tokens: int = 128, temperature: float = 0.0, stop: str | Sequence[str] | None = None,
                  seed: int | None = None, json_schema: dict[str, Any] | str | None = None,
-                 grammar: str | None = None, stream: bool = False,
-                 model_name: str | None = None) -> Generation | GenerationStream: ...
+                 grammar: str | None = None, stream: bool = False, model_name: str | None = None,
+                 top_p: float | None = None, top_k: int | None = None) -> Generation | GenerationStream:
+        """``top_p`` / ``top_k`` None: the runtime's defaults (callers pass them only when asked)."""
+        ...
 
     def chat(self, messages: Sequence[dict[str, Any]], **options: Any) -> Generation | GenerationStream: ...
 

@@ -328,8 +328,11 @@ class RemoteModel(RemoteEncoding, RemoteLabels):
     def generate(self, *, prompt: str | None = None, messages: Sequence[dict[str, Any]] | None = None,
                  max_tokens: int = 128, temperature: float = 0.0, stop: str | Sequence[str] | None = None,
                  seed: int | None = None, json_schema: dict[str, Any] | str | None = None,
-                 grammar: str | None = None, stream: bool = False,
-                 model_name: str | None = None) -> Generation | GenerationStream:
+                 grammar: str | None = None, stream: bool = False, model_name: str | None = None,
+                 top_p: float | None = None, top_k: int | None = None) -> Generation | GenerationStream:
+        if top_k is not None:
+            raise UsageError("top_k is not part of the OpenAI API; a remote endpoint would ignore it",
+                             hint="use top_p (or temperature) with a remote model")
         if grammar is not None:
             raise UsageError(
                 "GBNF grammars are not part of the OpenAI API; a remote endpoint would ignore it",
@@ -341,6 +344,8 @@ class RemoteModel(RemoteEncoding, RemoteLabels):
             payload["stop"] = [stop] if isinstance(stop, str) else list(stop)
         if seed is not None:
             payload["seed"] = seed
+        if top_p is not None:
+            payload["top_p"] = top_p
         if json_schema is not None:
             schema = json.loads(json_schema) if isinstance(json_schema, str) else json_schema
             payload["response_format"] = json_schema_format(schema)

@@ -2,8 +2,8 @@
 
 Both run ``localmodels.tasks.generate`` through the server's task runner, as /v1 does.
 ``options``: temperature (default 0: greedy, as the CLI and /v1), num_predict (-1/-2: the server's
---max-tokens), stop, seed, num_ctx and num_thread (load settings); top_p and top_k are accepted
-but the task samples with its own defaults. ``format``: "json" or a JSON schema, enforced by a
+--max-tokens), stop, seed, top_p and top_k (passed to the runtime; unset: llama.cpp's 0.95 / 40), num_ctx
+and num_thread (load settings). ``format``: "json" or a JSON schema, enforced by a
 llama.cpp grammar. /api/generate renders ``prompt`` as plain text (a base model's template) unless
 ``system`` is given, which makes it one chat turn with the model's chat template; ``raw`` keeps the
 prompt as it is. An empty prompt (or no messages) loads the model, and with ``keep_alive: 0``
@@ -50,6 +50,7 @@ def _options(req: _GenerateBase, state: ServerState, name: str) -> tuple[dict[st
                        param="options.stop", code="invalid_value")
     kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": o.temperature or 0.0,
                               "stop": stops or None, "seed": o.seed}
+    kwargs.update({k: v for k, v in (("top_p", o.top_p), ("top_k", o.top_k)) if v is not None})
     if req.format == "json":
         kwargs["json_schema"] = {"type": "object"}
     elif isinstance(req.format, dict):
