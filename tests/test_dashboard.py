@@ -230,3 +230,37 @@ def test_api_key_sign_in_and_remove(browser, tmp_path):
         context.close()
     finally:
         server.stop()
+
+
+def test_models_in_other_stores_show_in_their_table(browser, tmp_path):
+    """An Ollama store on the machine (its real layout, in a temp folder): its model is listed with size,
+    source, licence, verified state and when it changed, apart from the store's own models, with no
+    store actions (the server does not own those files)."""
+    from tests.other_stores import env_for, ollama_store, smollm2_gguf
+
+    from localmodels.server.dashboard.render import human
+
+    stores = tmp_path / "stores"
+    gguf = smollm2_gguf()
+    ollama_store(stores / "ollama", {"smollm2:135m": gguf}, license="Apache License\nVersion 2.0, January 2004")
+    server = start(tmp_path, env={"HF_HUB_OFFLINE": "1", **env_for(stores)}, key=None)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        watched = Watched(context.new_page())
+        pg = watched.page
+        pg.goto(server.url + "/")
+        row = pg.locator('#other-stores tr[data-model="ollama:smollm2:135m"]')
+        assert row.count() == 1
+        cells = row.locator("th, td").all_inner_texts()
+        assert cells[0] == "ollama:smollm2:135m" and cells[2] == "ollama"
+        assert cells[3] == human(gguf.stat().st_size)  # the blob's size
+        assert cells[4] == "Apache License" and cells[5] == "not verified"
+        assert cells[6].startswith("modified 20")  # Ollama records no last use: when the file changed
+        assert row.locator("button").count() == 0  # no verify/remove of another tool's files
+        assert pg.locator('#models-table tr[data-model="ollama:smollm2:135m"]').count() == 0
+        assert "ollama:smollm2:135m" not in pg.locator("#playground").inner_text()  # not servable by name
+        watched.shot("dashboard-other-stores")
+        watched.clean()
+    finally:
+        context.close()
+        server.stop()

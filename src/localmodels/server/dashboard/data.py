@@ -1,4 +1,5 @@
-"""What the dashboard shows, gathered from the store's public API, the loaded-model cache and metrics."""
+"""What the dashboard shows, gathered from the store's public API (``list_models``, and ``list_all`` for
+other tools' stores, as ``localmodels list --all``), the loaded models (``tasks.loaded``) and metrics."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import store
+from ...errors import LocalModelsError
 from ...tasks.loaded import available_memory
 from ..ollama import catalog as ollama_catalog
 from ..ollama.keepalive import KeepAlive
@@ -15,7 +17,9 @@ from ..state import ServerState
 # Which list a model's row goes in: what the store serves (recorded, or used in place from an installed
 # package), and what other tools left on this machine that we have not verified.
 STORE_GROUPS = {"ok": "store", "incomplete": "store", "installed": "store", "cached": "hf-cache"}
-GROUP_TITLES = {"hf-cache": "Hugging Face cache: downloaded by other tools, not verified by us yet"}
+GROUP_TITLES = {"hf-cache": "Hugging Face cache: downloaded by other tools, not verified by us yet",
+                "stores": "Other tools' stores (Ollama, LM Studio, llama.cpp, GPT4All, Jan, loose files, pip "
+                          "packages): used where they lie, not verified by us"}
 PLAYGROUND_TASKS = {"embed": ("embedding",), "ner": ("ner", "token-classification", "span-ner"),
                     "classify": ("embedding", "zero-shot", "nli", "classification"),
                     "chat": ("generation", "chat")}
@@ -32,6 +36,7 @@ class ModelRow:
     task: str
     group: str
     served_by: str = ""
+    modified: str = ""  # other tools' files: when they changed (those tools record no last use)
 
 
 @dataclass
@@ -58,7 +63,8 @@ def model_rows() -> list[ModelRow]:
     from ...registry import find_entry
 
     rows = []
-    for st in store.list_models():
+    statuses = store.list_models()
+    for st in statuses:
         entry = None
         for candidate in (st.ref, st.name, *(st.aliases or [])):
             if candidate:
@@ -71,7 +77,32 @@ def model_rows() -> list[ModelRow]:
             or "", status=st.status, last_used=st.last_used or st.pulled_at or "", task=_task(
                 entry.task if entry else None, st.path), group=STORE_GROUPS.get(st.status, "store"),
             served_by=st.served_by))
+    rows += other_store_rows({st.path for st in statuses})
     rows.sort(key=lambda r: (r.group, r.name))
+    return rows
+
+
+def other_store_rows(known_paths: set[str]) -> list[ModelRow]:
+    """What ``list --all`` finds beyond the rows the store lists (``known_paths``): Ollama, LM Studio,
+    llama.cpp's cache, GPT4All, Jan, loose files, pip carriers. No hashing (a page load must be quick)."""
+    from datetime import UTC, datetime
+
+    from ...store.all_stores import list_all
+
+    try:
+        found, _notes = list_all(digests=False)
+    except (LocalModelsError, OSError):  # an unreadable store must not take the page down
+        return []
+    rows = []
+    for r in found:
+        if r.path in known_paths:
+            continue
+        licence = (r.license or "").strip().splitlines()[0][:60] if (r.license or "").strip() else ""
+        when = datetime.fromtimestamp(r.modified, UTC).isoformat(timespec="seconds") if r.modified else ""
+        rows.append(ModelRow(name=r.ref, source=r.store, size=int(r.size), license=licence,
+                             status="problem" if r.problem else "found", last_used="", modified=when,
+                             task=_task(None, r.path) if r.format == "gguf" else "", group="stores",
+                             served_by=r.problem or r.path))
     return rows
 
 
@@ -110,7 +141,7 @@ def playground_models(state: ServerState, rows: list[ModelRow]) -> dict[str, lis
             entry = find_entry(ref)
             pairs.append((name, _task(entry.task if entry else None, ref)))
     else:
-        pairs = [(r.name, r.task) for r in rows if r.status != "incomplete"]
+        pairs = [(r.name, r.task) for r in rows if r.status != "incomplete" and r.group != "stores"]
     out: dict[str, list[str]] = {}
     for pg, tasks in PLAYGROUND_TASKS.items():
         out[pg] = sorted({name for name, task in pairs if task in tasks})

@@ -23,7 +23,16 @@ def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-STATUS_TEXT = {"ok": "verified", "incomplete": "incomplete", "cached": "not verified", "installed": "installed"}
+STATUS_TEXT = {"ok": "verified", "incomplete": "incomplete", "cached": "not verified", "installed": "installed",
+               "found": "not verified", "problem": "problem"}
+
+
+def _last_use(r: ModelRow) -> str:
+    if r.last_used:
+        return _e(r.last_used[:19].replace("T", " "))
+    if r.modified:  # another tool's file: it records no use; say when it changed
+        return f'<span class="note" title="last use unknown">modified {_e(r.modified[:16].replace("T", " "))}</span>'
+    return "—"
 
 
 def _model_table(rows: list[ModelRow], *, actions: bool, caption: str, table_id: str) -> str:
@@ -38,7 +47,7 @@ def _model_table(rows: list[ModelRow], *, actions: bool, caption: str, table_id:
         cells = (f'<th scope=row><code>{_e(r.name)}</code></th><td>{_e(r.task or "—")}</td>'
                  f'<td title="{_e(r.served_by)}">{_e(r.source)}</td><td class=num>{human(r.size)}</td>'
                  f'<td>{_e(r.license or "—")}</td><td><span class="badge {_e(r.status)}">{_e(state)}</span></td>'
-                 f'<td>{_e(r.last_used[:19].replace("T", " ") or "—")}</td>')
+                 f'<td>{_last_use(r)}</td>')
         if actions:
             rm = (f'<button type=button class=danger data-action=rm data-model="{_e(r.name)}">Remove</button>'
                   if r.status != "installed" else '<span class="note" title="pip uninstall removes it">'
