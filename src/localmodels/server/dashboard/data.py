@@ -101,7 +101,7 @@ def other_store_rows(known_paths: set[str]) -> list[ModelRow]:
         when = datetime.fromtimestamp(r.modified, UTC).isoformat(timespec="seconds") if r.modified else ""
         rows.append(ModelRow(name=r.ref, source=r.store, size=int(r.size), license=licence,
                              status="problem" if r.problem else "found", last_used="", modified=when,
-                             task=_task(None, r.path) if r.format == "gguf" else "", group="stores",
+                             task="", group="stores",  # unknown without reading the file
                              served_by=r.problem or r.path))
     return rows
 
