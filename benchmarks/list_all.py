@@ -65,6 +65,9 @@ def build(base: Path, n: int) -> dict[str, str]:
             "LOCALMODELS_SCAN_DIRS": "", "LOCALMODELS_HOME": str(base / "home"), "HF_HOME": str(base / "hf")}
 
 
+_TYPER_APP = "import typer\napp = typer.Typer()\n@app.command()\ndef hello() -> None:\n    print('hi')\napp()\n"
+
+
 def bench_list(base: Path, n: int, rounds: int) -> dict[str, float]:
     env = build(base, n)
     os.environ.update(env)
@@ -86,6 +89,7 @@ def bench_list(base: Path, n: int, rounds: int) -> dict[str, float]:
         "floor_python_ms": ["-c", "pass"],  # the interpreter alone
         "floor_import_typer_ms": ["-c", "import typer"],  # what any typer CLI pays before its first line
         "floor_imports_ms": ["-c", "import typer, rich.table, pydantic"],  # + what list needs to print and read records
+        "floor_typer_app_ms": ["-c", _TYPER_APP],  # a one-command typer app run end to end
     }
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
@@ -147,7 +151,8 @@ def main() -> None:
               f"{listing['cli_startup_ms']:.0f} ms) -> target < 300 ms: {'met' if ok_list else 'NOT met'}")
         print(f"floor on this machine: python -c pass {listing['floor_python_ms']:.0f} ms, import typer "
               f"{listing['floor_import_typer_ms']:.0f} ms, import typer+rich.table+pydantic "
-              f"{listing['floor_imports_ms']:.0f} ms (median of {args.rounds})")
+              f"{listing['floor_imports_ms']:.0f} ms, a one-command typer app {listing['floor_typer_app_ms']:.0f} ms "
+              f"(median of {args.rounds})")
         print(f"first hash of {args.hash_mib} MiB: {hashing['ours_mb_s']:.0f} MB/s vs sha256sum "
               f"{hashing['sha256sum_mb_s']:.0f} MB/s = {hashing['ratio']:.0%} -> target >= 80 %: "
               f"{'met' if ok_hash else 'NOT met'}")
