@@ -57,8 +57,9 @@ class Settings:
     n_ctx: int | None = _var("N_CTX", None, "llama.cpp context size", "min(4096, trained context)")
     gpu_layers: int | None = _var("GPU_LAYERS", None, "llama.cpp layers offloaded to the GPU",
                                   "all with a GPU build, else 0")
-    llm_batch: int = _var("LLM_BATCH", 8, "LLM label scoring: prompts scored together, each label in a "
-                          "parallel sequence of one llama.cpp batch (0: one label after another, the reference)")
+    llm_batch: int = _var("LLM_BATCH", 0, "LLM label scoring: prompts scored together, each label in a "
+                          "parallel sequence of one llama.cpp batch; EXPERIMENTAL, its probabilities differ from "
+                          "the reference by up to 0.1 here (0: prompt once, then one label after another)")
     llm_chunk_chars: int = _var("LLM_CHUNK_CHARS", 400, "`classify --method llm`: characters of each file's "
                                 "head that its prompt carries (`--max-chunks` adds more chunks)")
     onnx_fuse: bool = _var("ONNX_FUSE", True, "fuse transformer ops before int8 quantization (0 turns it off)")
