@@ -4,8 +4,8 @@
     from localmodels.apps.ray import Classifier, OFFLINE_ENV, stage
     stage(lock=read_lock("models.lock"), address="head:6379").raise_for_failures()
     ds = ray.data.from_items([{"path": "/shared/src/a.py"}])
-    ds = ds.map_batches(Classifier, fn_constructor_kwargs={"model": "minilm"}, concurrency=4,
-                        runtime_env={"env_vars": OFFLINE_ENV})
+    ds = ds.map_batches(Classifier, fn_constructor_kwargs={"model": "minilm"},
+                        compute=ray.data.ActorPoolStrategy(size=4), runtime_env={"env_vars": OFFLINE_ENV})
 
 Ray is imported only when a job runs or a block is used.
 """

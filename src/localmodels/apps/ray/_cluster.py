@@ -34,7 +34,10 @@ def require_ray() -> Any:
 def connect(address: str | None = None) -> Any:
     """Connect to the cluster at ``address`` (``auto``: the one ``ray start`` left on this machine;
     None: a Ray already initialised in this process, else a new local one). Returns ``ray``."""
+    import logging
+
     ray = require_ray()
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-dataset INFO lines between our output
     if ray.is_initialized():
         return ray
     try:

@@ -1,9 +1,10 @@
-"""Ray Data building blocks: callable classes for ``Dataset.map_batches(Block, concurrency=N)``.
+"""Ray Data building blocks: callable classes for ``Dataset.map_batches(Block, compute=...)``.
 
     import ray
     from localmodels.apps.ray import Embedder, Classifier, OFFLINE_ENV
     ds = ray.data.read_text("corpus.txt")                                 # a "text" column
-    ds = ds.map_batches(Embedder, fn_constructor_kwargs={"model": "minilm"}, concurrency=4,
+    ds = ds.map_batches(Embedder, fn_constructor_kwargs={"model": "minilm"},
+                        compute=ray.data.ActorPoolStrategy(size=4),       # (Ray < 2.51: concurrency=4)
                         batch_size=64, runtime_env={"env_vars": OFFLINE_ENV})
     ds.write_parquet("vectors/")                                          # text, vector, error
 
