@@ -44,6 +44,7 @@ __all__ = [
 
 METHODS = ("embedding", "nli", "llm")
 STREAM_FILES = 512
+JOURNAL_FILES = 32  # files scored per call, then handed to on_results (what a Ctrl-C can lose)
 Progress = Callable[[int, int], None]
 
 
@@ -289,11 +290,13 @@ def classify_paths(paths: Sequence[str | Path], *, model: str | None = None, met
                    categories: Sequence[Category] | None = None, include: Sequence[str] = (),
                    exclude: Sequence[str] = (), gitignore: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
                    previous: dict[str, dict[str, Any]] | None = None, progress: Progress | None = None,
+                   on_results: Callable[[list[FileResult]], None] | None = None,
                    **options: Any) -> ClassifyReport:
     """Walk ``paths`` and classify every text file.
 
     ``previous`` (path -> record from an earlier output, for ``--resume``): files whose path,
-    sha256, model and method match a record are not classified again and the record is kept. ``options`` go to
+    sha256, model and method match a record are not classified again and the record is kept.
+    ``on_results`` gets each batch of finished files (the CLI's journal: work survives Ctrl-C). ``options`` go to
     :class:`FileClassifier` (quantize, prior_weight, chunk_chars, max_chunks, batch_size, ...).
     """
     if not paths:
@@ -320,9 +323,14 @@ def classify_paths(paths: Sequence[str | Path], *, model: str | None = None, met
                 else:
                     todo.append(d)
             docs = todo
-        done = len(files)
-        step = (lambda k, n, done=done: progress(done + k, len(found))) if progress else None
-        files += clf.classify(docs, progress=step) if docs else []
+        # ... and scored JOURNAL_FILES at a time, each batch handed to ``on_results`` when done.
+        for part in range(0, len(docs), JOURNAL_FILES):
+            done = len(files)
+            step = (lambda k, n, done=done: progress(done + k, len(found))) if progress else None
+            got = clf.classify(docs[part:part + JOURNAL_FILES], progress=step)
+            files += got
+            if on_results is not None:
+                on_results(got)
     skipped.sort(key=lambda s: s.path)
     return ClassifyReport(files, skipped, clf.model_label, method, clf.categories,
                           seconds=time.perf_counter() - t0, resumed=resumed)

@@ -56,7 +56,11 @@ def classify(
 
         model = default_model(method)
     cats = parse_categories(categories, categories_file)
-    previous = _output.read_previous(output) if resume else None
+    from ..apps._journal import Journal, partial_report
+
+    journal = Journal(output)
+    # --resume: the finished output's records, and those an interrupted run left in its journal
+    previous = {**_output.read_previous(output), **journal.records()} if resume else None
     paths = [*(inputs or []), *(more or [])]
     if not paths:
         from ..errors import UsageError
@@ -95,19 +99,32 @@ def classify(
         progress_cb = _bar_updater(bar, task_id)
 
         bar.start()
+    journal.start(keep=resume)  # before any work: an output path that cannot be written fails here
     try:
         report = classify_paths(
             [str(p) for p in paths], model=model, method=method, categories=cats, include=include or (),
             exclude=exclude or (), gitignore=not no_gitignore, max_bytes=max_size, previous=previous,
             progress=progress_cb, quantize=quantize, prior_weight=prior_weight, max_chunks=max_chunks,
+            on_results=journal.add,
             **({"escalate_to": escalate_to, "threshold": threshold, "filetype": filetype}
                if method == "cascade" else {}),
         )
+    except KeyboardInterrupt:  # Ctrl-C: what is done goes to the output now; --resume does the rest
+        if bar is not None:
+            bar.stop()
+            bar = None
+        journal.close()
+        partial = partial_report(previous, journal, model=model, method=method, categories=cats or [])
+        _output.write(partial, output)
+        err_console().print(f"interrupted: {len(partial['files'])} finished files are in {output}; run the "
+                            "same command with --resume to classify the rest", highlight=False)
+        raise
     finally:
         if bar is not None:
             bar.stop()
     data = report.to_dict()
     _output.write(data, output)
+    journal.remove()
     summary = data["summary"]
     if json_out:
         print_json({"output": str(output), "format": fmt, **summary})
