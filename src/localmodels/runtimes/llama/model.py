@@ -65,7 +65,9 @@ class LlamaModel(LabelScoring, BatchedScoring, TokenLogprobs):
         self.name = local.name
         self.lock = threading.RLock()
         self.n_vocab = int(llm.n_vocab())
-        self.n_ctx = int(llm.n_ctx())
+        # llama.cpp may round the context up (to 256) while llama-cpp-python keeps buffers of the size
+        # asked for: the smaller one is what a prompt may fill.
+        self.n_ctx = min(int(llm.n_ctx()), len(llm.input_ids))
         bos = llm.token_bos()
         eos = llm.token_eos()
         self.bos_text = llm._model.token_get_text(bos) if bos != -1 else ""
