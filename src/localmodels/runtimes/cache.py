@@ -76,6 +76,11 @@ class ModelCache:
                 slot = self._slots.get(key)
                 if slot is not None:
                     return slot.value
+                if self.max_bytes is not None and estimate_bytes > self.max_bytes:
+                    # evicting everything would not make room: refuse before loading anything
+                    raise InsufficientResourcesError(
+                        "memory within LOCALMODELS_MAX_MEMORY", needed=estimate_bytes, available=self.max_bytes,
+                        hint="raise LOCALMODELS_MAX_MEMORY (bytes), or pick a smaller / quantized model")
                 self._make_room(estimate_bytes)
             if estimate_bytes:
                 ensure_memory(estimate_bytes)

@@ -106,4 +106,16 @@ def serve(settings: ServerSettings, *, log_level: str = "info") -> None:
                     "(set --api-key-env)", settings.host)
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
                             access_log=True, server_header=False, timeout_graceful_shutdown=5)
+    logging.getLogger("uvicorn.access").addFilter(_PathOnly())  # after Config: it sets logging up
     uvicorn.Server(config).run()
+
+
+class _PathOnly(logging.Filter):
+    """The access log shows the path, never the query string (a key put in a URL stays out of logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn's access record: (client, method, full path, HTTP version, status)
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
