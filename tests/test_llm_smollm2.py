@@ -181,7 +181,8 @@ def test_cli_zero_shot_llm_defaults_to_smollm2(cli):
     import json
 
     (row,) = json.loads(r.stdout)
-    assert row["label"] == "code" and row["model"] == MODEL and 0.5 < row["score"] <= 1.0
+    assert row["model"] == MODEL and row["method"] == "llm"
+    assert row["score"] == max(row["scores"].values()) and math.isclose(sum(row["scores"].values()), 1.0)
 
 
 def test_nli_default_absent_is_clear():
