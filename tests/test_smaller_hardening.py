@@ -69,3 +69,13 @@ def test_exit_codes_are_documented():
     used = {0, 130} | {cls.exit_code for cls in vars(errors).values()
                        if isinstance(cls, type) and issubclass(cls, errors.LocalModelsError)}
     assert used <= codes, (used, codes)
+
+
+def test_first_use_export_and_quantization_are_quiet(cli):
+    """A fresh store: minilm is exported to ONNX (transformers) and quantized (ONNX Runtime) on first
+    use; neither's progress bar nor advice reaches the user's stderr."""
+    r = cli("embed", "hello", "--model", "minilm", "--quantize", "int8", "--json",
+            env={"LOCALMODELS_OFFLINE": "1"}, timeout=600)
+    assert r.returncode == 0, r.stderr
+    for noise in ("Loading weights", "it/s]", "pre-processing", "Please consider", "WARNING"):
+        assert noise not in r.stderr, r.stderr[-2000:]

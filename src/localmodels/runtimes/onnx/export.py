@@ -103,6 +103,7 @@ def export_onnx(folder: Path, out: Path, *, head: Head, config: dict[str, Any]) 
         "token-classification": transformers.AutoModelForTokenClassification,
         "sequence-classification": transformers.AutoModelForSequenceClassification,
     }[head]
+    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on the user's stderr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kwargs = {"local_files_only": True, "output_loading_info": True}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,29 @@ def _tmp(out: Path) -> Path:
     return out.with_name(f".{out.name}.{os.getpid()}.tmp")
 
 
+class _DropOrtAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno <= logging.WARNING and "onnxruntime" in record.pathname)
+
+
+@contextmanager
+def _quiet_ort_advice() -> Iterator[None]:
+    """ONNX Runtime's quantizer logs advice ("consider to run pre-processing") on the root logger,
+    which would also install a stderr handler for good: both are kept off for the call."""
+    root = logging.getLogger()
+    null, drop = logging.NullHandler(), _DropOrtAdvice()
+    bare = not root.handlers
+    if bare:
+        root.addHandler(null)  # so logging.warning() does not call basicConfig()
+    root.addFilter(drop)
+    try:
+        yield
+    finally:
+        root.removeFilter(drop)
+        if bare:
+            root.removeHandler(null)
+
+
 def quantize_int8(src: Path, out: Path) -> Path:
     """onnxruntime dynamic quantization: int8 weights for MatMul/Gemm, activations quantized at run time."""
     try:
@@ -29,7 +55,7 @@ def quantize_int8(src: Path, out: Path) -> Path:
         raise MissingDependencyError("onnx", "torch", purpose="to quantize a model to int8") from e
     tmp = _tmp(out)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_ort_advice():
             warnings.simplefilter("ignore")
             quantize_dynamic(
                 str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
