@@ -79,3 +79,20 @@ def test_first_use_export_and_quantization_are_quiet(cli):
     assert r.returncode == 0, r.stderr
     for noise in ("Loading weights", "it/s]", "pre-processing", "Please consider", "WARNING"):
         assert noise not in r.stderr, r.stderr[-2000:]
+
+
+def test_bench_errors_are_one_line_not_traceback_fragments(tmp_path):
+    """A benchmark run that fails (a model that is not there, offline) reports the error in words."""
+    from localmodels.apps.bench import _run_child
+
+    (tmp_path / "a.py").write_text("print('hi')\n")
+    spec = {"root": str(tmp_path), "items": [{"path": "a.py", "label": "code"}], "model": "acme/not-here",
+            "method": "embedding"}
+    os.environ["LOCALMODELS_OFFLINE"] = "1"
+    try:
+        out = _run_child(spec, timeout=300)
+    finally:
+        del os.environ["LOCALMODELS_OFFLINE"]
+    err = out["error"]
+    assert "acme/not-here" in err and "Traceback" not in err and 'File "' not in err and "^^^" not in err, err
+    assert " | " not in err and "\n" not in err, err

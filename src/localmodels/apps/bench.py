@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import child_env, settings
-from ..errors import MissingDependencyError, UsageError
+from ..errors import LocalModelsError, MissingDependencyError, UsageError
 from .metrics import classification_report, percentile
 
 CHARS_PER_TOKEN = 4
@@ -187,8 +187,7 @@ def _run_child(spec: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         proc = subprocess.run([sys.executable, "-m", "localmodels.apps.bench", str(spec_path), str(out_path)],
                               capture_output=True, text=True, timeout=timeout, env=child_env())
         if proc.returncode != 0 or not out_path.is_file():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
-            return {"error": " | ".join(tail) or f"exit code {proc.returncode}"}
+            return {"error": _failure(proc)}
         return json.loads(out_path.read_text(encoding="utf-8"))
 
 
@@ -344,10 +343,24 @@ def write_chart(report: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
+def _failure(proc: subprocess.CompletedProcess) -> str:
+    """One line for a child that died before writing its result: the exception line, never a traceback."""
+    if proc.returncode < 0:
+        return f"the run was killed by signal {-proc.returncode} (a crash in native code, or out of memory)"
+    lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines()
+             if ln.strip() and not ln.startswith((" ", "\t", "Traceback"))]
+    return lines[-1][:300] if lines else f"exit code {proc.returncode}"
+
+
 def _child_main(argv: list[str]) -> int:
     spec_path, out_path = argv
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    result = run_one(spec)
+    try:
+        result = run_one(spec)
+    except LocalModelsError as e:  # the table cell says what happened and what to do, in one line
+        result = {"error": e.message + (f" (hint: {e.hint})" if e.hint else "")}
+    except Exception as e:  # noqa: BLE001 - any failure of this run is one cell of the table
+        result = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")}
     Path(out_path).write_text(json.dumps(result), encoding="utf-8")
     return 0
 
