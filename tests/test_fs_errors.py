@@ -46,7 +46,7 @@ def assert_clean_error(r: subprocess.CompletedProcess, *needles: str) -> str:
 def unprivileged(paths: list[Path]) -> None:
     """Make ``paths`` (recursively) read-only for everyone."""
     for top in paths:
-        for dirpath, dirnames, filenames in os.walk(top):
+        for dirpath, _, filenames in os.walk(top):
             for name in filenames:
                 p = Path(dirpath, name)
                 if not p.is_symlink():

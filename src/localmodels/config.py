@@ -215,6 +215,13 @@ def hub_cache() -> Path:
     return Path(env).expanduser() if env else hf_home() / "hub"
 
 
+def store_folders() -> list[tuple[str, Path]]:
+    """The folders we write models and records to, each with the variable that moves it (for error hints)."""
+    hub_var = "HF_HUB_CACHE" if os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE") \
+        else "HF_HOME"
+    return [("LOCALMODELS_HOME", home()), (hub_var, hub_cache()), ("HF_HOME", hf_home())]
+
+
 def ollama_models() -> Path | None:
     """Ollama's models folder when one is named (``LOCALMODELS_OLLAMA_MODELS`` > ``OLLAMA_MODELS``)."""
     env = os.environ.get("OLLAMA_MODELS", "").strip()

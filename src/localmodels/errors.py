@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -174,24 +175,13 @@ _NO_SPACE = {_errno.ENOSPC, getattr(_errno, "EDQUOT", -1)}
 _DENIED = {_errno.EACCES, _errno.EPERM, _errno.EROFS}
 
 
-def _folders() -> list[tuple[str, Path]]:
-    """The folders we write to, with the variable that moves each (most specific first)."""
-    from . import config
-
-    out = [("LOCALMODELS_HOME", config.home())]
-    hub_var = "HF_HUB_CACHE" if os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE") \
-        else "HF_HOME"
-    out += [(hub_var, config.hub_cache()), ("HF_HOME", config.hf_home())]
-    return out
+Folders = Sequence[tuple[str, Path]]  # (variable that moves it, folder): config.store_folders()
 
 
-def _owner_var(path: Path) -> tuple[str, Path] | None:
-    try:
-        for var, folder in _folders():
-            if path == folder or folder in path.parents:
-                return var, folder
-    except Exception:  # noqa: BLE001 - a hint is optional; a broken setting must not hide the error
-        return None
+def _owner_var(path: Path, folders: Folders) -> tuple[str, Path] | None:
+    for var, folder in folders:
+        if path == folder or folder in path.parents:
+            return var, folder
     return None
 
 
@@ -210,11 +200,13 @@ def _short(text: str, n: int = 120) -> str:
     return text if len(text) <= n else text[: n // 2] + "…" + text[-n // 2:]
 
 
-def from_os_error(err: OSError, *, path: str | os.PathLike | None = None) -> LocalModelsError:
+def from_os_error(err: OSError, *, path: str | os.PathLike | None = None,
+                  folders: Folders = ()) -> LocalModelsError:
     """Our error for a filesystem failure (or ``err`` itself when it already is one of ours).
 
     The message says what happened to which path in words; the hint says what to do, and names the
-    variable (``LOCALMODELS_HOME``, ``HF_HOME``, ``HF_HUB_CACHE``) that moves the folder concerned.
+    variable (``LOCALMODELS_HOME``, ``HF_HOME``, ``HF_HUB_CACHE``) that moves the folder concerned
+    when ``folders`` (``config.store_folders()``, passed by the caller: errors imports nothing) holds it.
     """
     if isinstance(err, LocalModelsError):
         return err
@@ -225,7 +217,7 @@ def from_os_error(err: OSError, *, path: str | os.PathLike | None = None) -> Loc
     raw = path if path is not None else (err.filename if err.filename is not None else None)
     p = Path(os.fsdecode(raw)) if raw is not None else None
     shown = _short(str(p)) if p is not None else "a file"
-    owner = _owner_var(p) if p is not None else None
+    owner = _owner_var(p, folders) if p is not None else None
     move = (f"or set {owner[0]} to another folder (it is {owner[1]})" if owner else None)
     reason = err.strerror or str(err)
     if code in _NO_SPACE:
@@ -244,7 +236,7 @@ def from_os_error(err: OSError, *, path: str | os.PathLike | None = None) -> Loc
     if code in (_errno.ENOTDIR, _errno.EEXIST) and p is not None:
         blocker = _not_a_folder(p)
         if blocker is not None:
-            var = next((v for v, folder in _folders_safe() if folder == blocker), None)
+            var = next((v for v, folder in folders if folder == blocker), None)
             if var and os.environ.get(var):
                 return StorageError(f"{var} points at a file, not a folder: {blocker}", path=str(blocker),
                                     errno=code, hint=f"set {var} to a folder (or unset it), or move {blocker} away")
@@ -272,10 +264,3 @@ def from_os_error(err: OSError, *, path: str | os.PathLike | None = None) -> Loc
                             hint="a link points back at itself: fix or remove it")
     return StorageError(f"cannot read or write {shown}: {reason}", path=str(p) if p else None, errno=code,
                         hint="check that path (permissions, free space, the disk itself)")
-
-
-def _folders_safe() -> list[tuple[str, Path]]:
-    try:
-        return _folders()
-    except Exception:  # noqa: BLE001
-        return []

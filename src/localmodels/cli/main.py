@@ -119,9 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         report_error(e)
         return e.exit_code
     except OSError as e:  # the filesystem (or a socket) said no: in words, with a hint, never a traceback
+        from ..config import store_folders
         from ..errors import from_os_error
 
-        mapped = from_os_error(e)
+        try:
+            folders = store_folders()
+        except Exception:  # noqa: BLE001 - a broken setting must not hide the error being reported
+            folders = []
+        mapped = from_os_error(e, folders=folders)
         report_error(mapped)
         return mapped.exit_code
     except KeyboardInterrupt:

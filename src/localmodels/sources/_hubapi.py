@@ -180,7 +180,7 @@ def hub_errors(repo_id: str, revision: str | None, *, token_sent: bool = False) 
             raise
         # A full disk: the partial files only take space now (no resume can finish): remove them.
         removed = RepoFolder(repo_id).clean_incomplete()
-        mapped = from_os_error(e)
+        mapped = from_os_error(e, folders=config.store_folders())
         mapped.message = (f"the disk is full: no space left to download {shown} into {config.hub_cache()}"
                           + (f"; its {len(removed)} partial file(s) were removed" if removed else ""))
         raise mapped from None
