@@ -27,14 +27,24 @@ $(VENV)/.demo: $(BIN)/python pyproject.toml
 demo: $(VENV)/.demo
 	LOCALMODELS_OFFLINE=1 $(BIN)/localmodels classify -i examples/ -o demo-results.json --model minilm
 
-# Tests: every extra. torch==2.13.0 first so nothing resolves a CUDA build; llama-cpp-python
-# compiles llama.cpp from source (about 7 minutes on 2 cores, cached by pip afterwards).
+# llama-cpp-python compiles llama.cpp from source (about 7 minutes on 2 cores). A -march=native build
+# crashed here on the first token (a protection fault in libggml-cpu on a CPU that advertises AVX-512
+# and AMX), so we build a portable AVX2 wheel once and keep it in our own cache, keyed by version and
+# flags: pip's wheel cache ignores CMAKE_ARGS and would hand back a native build.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_WHEELS  := $(HOME)/.cache/localmodels/wheels/llama-$(LLAMA_VERSION)-avx2
+
+# Tests: every extra. torch==2.13.0 first so nothing resolves a CUDA build.
 $(VENV)/.test: $(BIN)/python pyproject.toml
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[torch,spacy,server,bench,dev,provenance,ray,static,filetype,distill]'
 	$(PIP) install --no-deps $(CARRIERS_NODEPS)
 	$(PIP) install $(CARRIERS)
-	$(PIP) install 'llama-cpp-python==0.3.36'
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE)" \
+		$(PIP) wheel --no-deps --no-cache-dir -w $(LLAMA_WHEELS) 'llama-cpp-python==$(LLAMA_VERSION)'
+	$(PIP) install --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(PIP) install 'llama-cpp-python==$(LLAMA_VERSION)'
 	@! ls $(VENV)/lib/python*/site-packages | grep -q '^nvidia' || (echo "CUDA packages were pulled into $(VENV): refusing" && false)
 	# The dashboard tests drive Debian's Chromium through Playwright (whose own browser download cannot run here).
 	command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \

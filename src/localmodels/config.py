@@ -113,6 +113,8 @@ class Settings:
                                  "may hold (a sanity limit, checked while listing, before any hashing)")
     folder_max_bytes: int = _var("FOLDER_MAX_BYTES", 1 << 40, "local-folder models: most bytes a model folder "
                                  "may hold (a sanity limit, checked before any hashing)", "1 TiB")
+    stage_run: str | None = _var("STAGE_RUN", None, "set by `localmodels stage` on its Ray tasks: one id per "
+                                 "staging run, so each run gets fresh worker processes (not for users)")
 
 
 def _parse(raw: str, hint: Any, var: str) -> Any:
@@ -264,6 +266,24 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     if _forced_offline:
         env["LOCALMODELS_OFFLINE"] = "1"
+    return env
+
+
+# What a worker that must never download runs with (Ray model workers): offline, whatever its node says.
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "LOCALMODELS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+
+# Fetch settings a process hands to the workers that fetch for it (never a store location, never a
+# token: those are each node's own). ``HF_ENDPOINT`` is the Hub or the site's mirror.
+FETCH_VARIABLES = ("HF_ENDPOINT", "HF_HUB_DISABLE_XET", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_ETAG_TIMEOUT",
+                   "HF_HUB_DOWNLOAD_TIMEOUT", "LOCALMODELS_RETRY_BASE", "LOCALMODELS_RETRY_MAX_WAIT")
+
+
+def fetch_env(endpoint: str | None = None) -> dict[str, str]:
+    """This process's fetch settings (:data:`FETCH_VARIABLES` that are set); ``endpoint`` overrides
+    ``HF_ENDPOINT``."""
+    env = {k: os.environ[k] for k in FETCH_VARIABLES if os.environ.get(k)}
+    if endpoint:
+        env["HF_ENDPOINT"] = endpoint
     return env
 
 

@@ -7,19 +7,14 @@ model workers get :data:`OFFLINE_ENV`: they never download, whatever the node's 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
+from ... import config
 from ...errors import MissingDependencyError, UsageError
 
 # What every model worker runs with: the store resolves only what staging put there.
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "LOCALMODELS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
-
-# Settings a staging task takes from the driver (never a store location, never a token: those are
-# the node's own). ``HF_ENDPOINT`` is the Hub or the site's mirror every node fetches from.
-FORWARDED = ("HF_ENDPOINT", "HF_HUB_DISABLE_XET", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_ETAG_TIMEOUT",
-             "HF_HUB_DOWNLOAD_TIMEOUT", "LOCALMODELS_RETRY_BASE", "LOCALMODELS_RETRY_MAX_WAIT")
+OFFLINE_ENV = config.OFFLINE_ENV
 
 
 def require_ray() -> Any:
@@ -78,7 +73,4 @@ def on_node(node_id: str) -> Any:
 
 def forwarded_env(endpoint: str | None = None) -> dict[str, str]:
     """The driver's fetch settings for staging tasks; ``endpoint`` overrides ``HF_ENDPOINT``."""
-    env = {k: os.environ[k] for k in FORWARDED if os.environ.get(k)}
-    if endpoint:
-        env["HF_ENDPOINT"] = endpoint
-    return env
+    return config.fetch_env(endpoint)

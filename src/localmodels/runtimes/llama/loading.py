@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ... import config
 from ...errors import ModelNotFoundError, UsageError, human_size
 from ._cpp import _warn_once, gpu_available
 from .gguf import GGUFInfo, check_gguf, read_gguf
@@ -15,14 +16,6 @@ if TYPE_CHECKING:
     from ...store import LocalModel
 
 DEFAULT_N_CTX = 4096
-
-
-def _env_int(name: str) -> int | None:
-    v = os.environ.get(name, "").strip()
-    try:
-        return int(v) if v else None
-    except ValueError:
-        raise UsageError(f"{name}={v!r} is not an integer") from None
 
 
 def _physical_cores() -> int:
@@ -41,14 +34,14 @@ def settings_for(info: GGUFInfo, *, n_ctx: int | None = None, n_threads: int | N
     from ...config import num_threads
 
     trained = info.context_length or DEFAULT_N_CTX
-    ctx = n_ctx or _env_int("LOCALMODELS_N_CTX") or min(DEFAULT_N_CTX, trained)
+    ctx = n_ctx or config.settings().n_ctx or min(DEFAULT_N_CTX, trained)
     if ctx <= 0:
         raise UsageError(f"n_ctx must be positive, got {ctx}")
     explicit = n_threads or num_threads()  # an explicit limit applies to prompt processing too
     threads = explicit or _physical_cores()
     batch_threads = explicit or max(threads, os.cpu_count() or threads)
     if n_gpu_layers is None:
-        n_gpu_layers = _env_int("LOCALMODELS_GPU_LAYERS")
+        n_gpu_layers = config.settings().gpu_layers
     if n_gpu_layers is None:
         n_gpu_layers = -1 if gpu_available() else 0
     elif n_gpu_layers != 0 and not gpu_available():
