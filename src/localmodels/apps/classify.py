@@ -308,6 +308,7 @@ def classify_paths(paths: Sequence[str | Path], *, model: str | None = None, met
     found, skipped = walk(paths, include=include, exclude=exclude, gitignore=gitignore, max_bytes=max_bytes)
     resumed: list[dict[str, Any]] = []
     files: list[FileResult] = []
+    skipped_before = len(skipped)
     # Files are read and classified STREAM_FILES at a time: memory holds one batch of texts, not the tree.
     for start in range(0, len(found), STREAM_FILES):
         docs, unreadable = read_documents(found[start:start + STREAM_FILES], max_bytes=max_bytes)
@@ -325,8 +326,8 @@ def classify_paths(paths: Sequence[str | Path], *, model: str | None = None, met
             docs = todo
         # ... and scored JOURNAL_FILES at a time, each batch handed to ``on_results`` when done.
         for part in range(0, len(docs), JOURNAL_FILES):
-            done = len(files)
-            step = (lambda k, n, done=done: progress(done + k, len(found))) if progress else None
+            done, left = len(files), len(found) - (len(skipped) - skipped_before) - len(resumed)  # to classify
+            step = (lambda k, n, done=done, left=left: progress(done + k, left)) if progress else None
             got = clf.classify(docs[part:part + JOURNAL_FILES], progress=step)
             files += got
             if on_results is not None:
