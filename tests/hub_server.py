@@ -48,10 +48,10 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterable, Mapping
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 DEFAULT_LFS_PATTERNS = (".safetensors", ".bin", ".onnx", ".gguf", ".pt", ".pth", ".ckpt", ".pkl", ".h5", ".msgpack")
@@ -266,7 +266,7 @@ class Hub:
             self.faults.clear()
 
     # ---------------------------------------------------------------- serving
-    def start(self, port: int = 0, cdn_port: int = 0) -> "Hub":
+    def start(self, port: int = 0, cdn_port: int = 0) -> Hub:
         main = _Server(("127.0.0.1", port), self)
         cdn = _Server(("127.0.0.1", cdn_port), self)
         self._servers = [main, cdn]
@@ -287,7 +287,7 @@ class Hub:
             srv.server_close()
         self._servers = []
 
-    def __enter__(self) -> "Hub":
+    def __enter__(self) -> Hub:
         return self.start() if not self._servers else self
 
     def __exit__(self, *exc) -> None:
@@ -365,7 +365,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"error": msg}, fault.status, fault.headers)
         try:
             self._route(method)
-        except (ConnectionError, BrokenPipeError, socket.timeout):
+        except (TimeoutError, ConnectionError, BrokenPipeError):
             self.close_connection = True
 
     def _send(self, status: int, headers: Mapping[str, str], body: bytes = b"", *, length: int | None = None) -> None:

@@ -122,7 +122,8 @@ def test_remote_cost_from_price(monkeypatch):
 
 
 def test_retrieval_bench_on_minilm(shared_home):
-    from localmodels.apps.retrieval_bench import markdown_table as rtable, run_retrieval_bench
+    from localmodels.apps.retrieval_bench import markdown_table as rtable
+    from localmodels.apps.retrieval_bench import run_retrieval_bench
 
     report = run_retrieval_bench(["minilm"], limit=20)
     (run,) = report["runs"]

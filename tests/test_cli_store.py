@@ -16,8 +16,8 @@ import pytest
 
 from conftest import run_cli
 from hub_server import hub, hub_session, weight_bytes  # noqa: F401  (fixtures)
-from localmodels.sources._hflayout import repo_folder
 from localmodels import store
+from localmodels.sources._hflayout import repo_folder
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -134,7 +134,7 @@ def test_two_concurrent_pulls_end_with_one_good_copy(hub):
                               env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outs = [p.communicate(timeout=180) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err
     paths = {json.loads(out)["path"] for out, _ in outs}
     assert len(paths) == 1

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import UTC
 
 import pytest
 
@@ -504,8 +505,8 @@ def test_connection_dropped_again_and_again_is_retried_by_us(hub, caplog, monkey
 
 
 def test_retry_classification_and_waits(monkeypatch):
+    from datetime import datetime, timedelta
     from email.utils import format_datetime
-    from datetime import datetime, timedelta, timezone
 
     from huggingface_hub import errors as hf_errors
 
@@ -521,7 +522,7 @@ def test_retry_classification_and_waits(monkeypatch):
         return e
 
     assert _retry.classify(http_error(429, {"retry-after": "3"})) == (True, 3.0)
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     ok, wait = _retry.classify(http_error(503, {"retry-after": when}))
     assert ok and 25 <= wait <= 31
     assert _retry.classify(http_error(429, {"ratelimit": '"api";r=0;t=12'})) == (True, 12.0)

@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 from localmodels.apps.metrics import (
-    classification_report, confusion_matrix, mean_reciprocal_rank, percentile, recall_at_k,
+    classification_report,
+    confusion_matrix,
+    mean_reciprocal_rank,
+    percentile,
+    recall_at_k,
 )
 
 LABELS = ["cat", "dog", "bird"]

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from hub_server import hub, hub_session, sha256_hex, weight_bytes  # noqa: F401  (fixtures)
-from localmodels.sources._hflayout import repo_folder
 from localmodels import errors, store
 from localmodels.registry import ModelEntry, Source, catalog
+from localmodels.sources._hflayout import repo_folder
 
 
 def _files(seed: bytes = b"w", weights: int = 200_000) -> dict[str, bytes]:
