@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from localmodels.errors import (
-    InsufficientResourcesError, IntegrityError, ModelNotFoundError, UsageError,
+    InsufficientResourcesError,
+    IntegrityError,
+    ModelNotFoundError,
+    UsageError,
 )
 
 GGUF_NAME = "gemma-3-270m-q4_k_m.gguf"

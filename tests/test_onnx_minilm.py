@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_models import derived_home, shared_home  # noqa: F401
 
 import localmodels as lm
 from localmodels.errors import InsufficientResourcesError, IntegrityError, MissingDependencyError, UsageError
 from localmodels.runtimes.onnx import TruncationWarning, embed_texts, load_encoder
+from tiny_models import derived_home, shared_home  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = [

@@ -21,9 +21,9 @@ from __future__ import annotations
 import codecs
 import os
 import stat
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 DEFAULT_MAX_BYTES = 1_000_000
 SNIFF_BYTES = 8192
