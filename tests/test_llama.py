@@ -127,6 +127,11 @@ def test_missing_gguf(tmp_path):
     (empty / "README.md").write_text("no weights here")
     with pytest.raises(ModelNotFoundError) as e:
         load(str(empty))
+    # a folder without any model file is refused by the store before the runtime looks (issue 20, defect 5)
+    assert "holds no model file" in str(e.value) and e.value.hint
+    (empty / "model.onnx").write_bytes(b"not a gguf")
+    with pytest.raises(ModelNotFoundError) as e:
+        load(str(empty))
     assert "no .gguf file" in str(e.value) and "--quant" in e.value.hint
     with pytest.raises(ModelNotFoundError) as e:
         load(str(tmp_path / "nowhere.gguf"))
