@@ -107,7 +107,7 @@ def llamacpp_cache(root: Path, models: dict[str, Path], *, copy: bool = False) -
     """``<org>_<repo>_<file>.gguf`` with the ``.json`` sidecar llama.cpp writes (url, etag = sha256)."""
     for name, gguf in models.items():
         put(gguf, root / name, copy=copy)
-        sidecar = {"url": f"https://huggingface.co/x/y/resolve/main/{name}", "etag": f'"{sha256(gguf)}"',
+        sidecar = {"url": f"http://127.0.0.1:9/x/y/resolve/main/{name}", "etag": f'"{sha256(gguf)}"',
                    "lastModified": "Mon, 01 Sep 2025 10:00:00 GMT"}
         (root / f"{name}.json").write_text(json.dumps(sidecar))
     return root
