@@ -5,18 +5,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ...errors import human_size as human
 from .data import GROUP_TITLES, ModelRow, Snapshot
 
 STATIC = "/ui/static"
-
-
-def human(n: float) -> str:
-    n = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"  # pragma: no cover
 
 
 def _e(value: Any) -> str:
