@@ -166,6 +166,8 @@ def verify(
     checks = store.verify(ref, repair=repair)
     check_modes([c.path for c in checks], repair=repair, quiet=json_out)
     if json_out:
+        for c in checks:  # each model's world-writable paths; with --repair, check_modes just fixed them
+            c.modes_fixed = repair and bool(c.world_writable)
         print_json([c.to_dict() for c in checks])
     else:
         if not checks:

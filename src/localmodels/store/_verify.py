@@ -11,6 +11,7 @@ from ..sources import _files
 from ..sources import _records as rec
 from ..sources.base import FileProblem
 from ..sources.registry import source_for
+from . import permissions
 from ._resolve import parse_spec, resolve, specs_of
 
 
@@ -25,6 +26,8 @@ class ModelCheck:
     files: int
     problems: list[FileProblem] = field(default_factory=list)
     repaired: bool = False
+    world_writable: list[str] = field(default_factory=list)  # anyone here could swap these (a warning)
+    modes_fixed: bool = False  # set by whoever gave those paths the store's modes (``verify --repair``)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +69,8 @@ def verify(ref: str | None = None, *, repair: bool = False) -> list[ModelCheck]:
     sha256 / git blob sha1) and the sha256 recorded at pull, PyPI files to the record and the
     catalog's pins, local folders to the record. With ``repair`` the source fixes what it can
     (broken Hub files fetched again, a GGUF assembled again, a changed local folder re-recorded).
+    Files and folders of the model that anyone may write are listed in ``world_writable`` (a
+    warning, not a failure; :func:`.permissions.fix` gives them the store's modes).
     """
     out = []
     for r in _targets(ref):
@@ -85,5 +90,6 @@ def verify(ref: str | None = None, *, repair: bool = False) -> list[ModelCheck]:
             r.files = [{**f, "sha256": f.get("sha256") or result.digests.get(f["path"])
                         or _files.sha256_file(Path(r.path) / f["path"])} for f in r.files]
             r.save()
+        check.world_writable = [str(p) for p in permissions.world_writable([r.path])]  # after any repair
         out.append(check)
     return out

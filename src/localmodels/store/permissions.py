@@ -119,10 +119,18 @@ def secure_model(model: T) -> T:
     repo_id = (getattr(model, "metadata", None) or {}).get("repo_id") or getattr(model, "name", "")
     if getattr(model, "source", "") == "hub" and repo_id:
         try:
-            secure_tree(RepoFolder(repo_id).path, modes(), skip_foreign=True)
+            secure_repo_folder(RepoFolder(repo_id).path)
         except OSError:
             pass
     return model
+
+
+def secure_repo_folder(path: str | Path, m: Modes | None = None) -> int:
+    """Give a Hugging Face cache repo folder (blobs, snapshots, refs) the configured modes, as a
+    pull does; entries another user owns are skipped. ``import`` calls it on the repo folder it
+    staged, before moving it into the cache, so imported files never sit there with the archive's
+    modes. Returns how many entries changed."""
+    return secure_tree(path, m or modes(), skip_foreign=True)
 
 
 def _walk(root: Path) -> Iterable[tuple[Path, bool]]:
