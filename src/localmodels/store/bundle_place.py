@@ -83,6 +83,9 @@ def stage_repo(root: Path, model: BundleModel, staged: Path) -> RepoFolder:
         link = repo.snapshot(model.commit) / f.path
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(os.path.relpath(blob, link.parent))
+    from .permissions import secure_repo_folder  # the store's modes before the move, as a pull gives them
+
+    secure_repo_folder(repo.path)
     return repo
 
 
