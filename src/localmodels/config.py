@@ -83,6 +83,11 @@ class Settings:
                                    "before the attempt fails, then the retry policy applies (downloads keep "
                                    "huggingface_hub's shorter `HF_HUB_DOWNLOAD_TIMEOUT`, 10 s)")
     batch_inflight: int = _var("BATCH_INFLIGHT", 1, "`localmodels serve`: encoder batches per model at once")
+    server_header_timeout: float = _var("SERVER_HEADER_TIMEOUT", 10.0, "`serve`, `mirror serve`: seconds a "
+                                        "client has to send a request's headers (from the connection or the "
+                                        "request's first byte); then the connection is closed (slowloris; 0: no limit)")
+    server_body_timeout: float = _var("SERVER_BODY_TIMEOUT", 60.0, "`serve`, `mirror serve`: seconds a client "
+                                      "has to send a request's body once its headers are in (0: no limit)")
     price_per_mtok: float | None = _var("PRICE_PER_MTOK", None, "USD per million tokens for `remote:` models "
                                         "in `bench` (`--price-per-mtok` wins)", "no cost shown")
     datasets: Path | None = _var("DATASETS", None, "folder with the benchmark datasets (MANIFEST.json)",

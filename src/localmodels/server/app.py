@@ -104,8 +104,11 @@ def serve(settings: ServerSettings, *, log_level: str = "info") -> None:
     if not settings.is_loopback and not settings.api_key:
         log.warning("listening on %s without an API key: anyone who can reach this port can use it "
                     "(set --api-key-env)", settings.host)
+    from .timeouts import ReadTimeoutProtocol
+
+    protocol = ReadTimeoutProtocol.with_timeouts(settings.header_timeout_s, settings.body_timeout_s)
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
-                            access_log=True, server_header=False, timeout_graceful_shutdown=5)
+                            access_log=True, server_header=False, timeout_graceful_shutdown=5, http=protocol)
     logging.getLogger("uvicorn.access").addFilter(_PathOnly())  # after Config: it sets logging up
     uvicorn.Server(config).run()
 

@@ -38,6 +38,10 @@ class ServerSettings:
     workers: int = 2  # threads running encoder batches (generation has its own thread per model)
     # batches per model at once (LOCALMODELS_BATCH_INFLIGHT when the record is made)
     batch_inflight: int = field(default_factory=lambda: env_settings().batch_inflight)
+    # seconds a client has to send a request's headers, then its body (LOCALMODELS_SERVER_HEADER_TIMEOUT,
+    # LOCALMODELS_SERVER_BODY_TIMEOUT when the record is made)
+    header_timeout_s: float = field(default_factory=lambda: env_settings().server_header_timeout)
+    body_timeout_s: float = field(default_factory=lambda: env_settings().server_body_timeout)
     limits: Limits = field(default_factory=Limits)
     # Models whose embeddings may be truncated (Matryoshka-trained), beyond the built-in list.
     matryoshka: frozenset[str] = frozenset()

@@ -144,12 +144,15 @@ def serve(settings: MirrorSettings, *, log_level: str = "info") -> None:
     """Run the mirror until interrupted (uvicorn on the standard asyncio loop: ``os.sendfile``)."""
     import uvicorn
 
+    from ...config import settings as env_settings
     from .sendfile import SendfileProtocol
 
+    env = env_settings()
+    protocol = SendfileProtocol.with_timeouts(env.server_header_timeout, env.server_body_timeout)
     if settings.upstream:  # read by huggingface_hub at import: the store's pull goes upstream
         os.environ["HF_ENDPOINT"] = settings.upstream.rstrip("/")
     app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, http=SendfileProtocol, loop="asyncio",
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, http=protocol, loop="asyncio",
                             log_level=log_level, access_log=log_level == "debug", backlog=2048,
                             timeout_keep_alive=30)
     uvicorn.Server(config).run()

@@ -18,8 +18,9 @@ from typing import Any
 
 import anyio
 from starlette.responses import Response
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
+from ..timeouts import ReadTimeoutProtocol
 from .verify import identity
 
 EXTENSION = "localmodels.sendfile"
@@ -94,8 +95,8 @@ class _SendfileCycle(RequestResponseCycle):
         self.on_response()
 
 
-class SendfileProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with the ``localmodels.sendfile`` extension."""
+class SendfileProtocol(ReadTimeoutProtocol):
+    """uvicorn's httptools protocol (with read deadlines) and the ``localmodels.sendfile`` extension."""
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
