@@ -62,6 +62,9 @@ class Settings:
                           "the reference by up to 0.1 here (0: prompt once, then one label after another)")
     llm_chunk_chars: int = _var("LLM_CHUNK_CHARS", 400, "`classify --method llm`: characters of each file's "
                                 "head that its prompt carries (`--max-chunks` adds more chunks)")
+    auto_distill: bool = _var("AUTO_DISTILL", True, "`classify` without `--method`: where torch is installed and "
+                              "`derived:minilm-static` is missing, distill it once for the fast default (0: use "
+                              "`--method embedding` with a notice instead)")
     onnx_fuse: bool = _var("ONNX_FUSE", True, "fuse transformer ops before int8 quantization (0 turns it off)")
     remote_base_url: str | None = _var("REMOTE_BASE_URL", None, "OpenAI-compatible endpoint for `remote:` "
                                        "models, e.g. `http://127.0.0.1:8080/v1`")
@@ -88,6 +91,10 @@ class Settings:
                                         "request's first byte); then the connection is closed (slowloris; 0: no limit)")
     server_body_timeout: float = _var("SERVER_BODY_TIMEOUT", 60.0, "`serve`, `mirror serve`: seconds a client "
                                       "has to send a request's body once its headers are in (0: no limit)")
+    server_origins: str | None = _var("SERVER_ORIGINS", None, "`serve`: web origins besides the server's own "
+                                      "page allowed to call it, comma-separated (`*`: any), answered with CORS; "
+                                      "a request carrying another `Origin` gets 403 (like `OLLAMA_ORIGINS`)",
+                                      "none")
     price_per_mtok: float | None = _var("PRICE_PER_MTOK", None, "USD per million tokens for `remote:` models "
                                         "in `bench` (`--price-per-mtok` wins)", "no cost shown")
     datasets: Path | None = _var("DATASETS", None, "folder with the benchmark datasets (MANIFEST.json)",

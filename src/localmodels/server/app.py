@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 
 from .. import __version__
-from .auth import AuthMiddleware
+from .auth import AuthMiddleware, OriginMiddleware
 from .errors import CatchAllMiddleware, install_handlers
 from .limits import BodyLimitMiddleware
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
@@ -83,10 +83,17 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         text = await asyncio.to_thread(st.metrics.render)
         return PlainTextResponse(text, media_type=CONTENT_TYPE)
 
-    # Outermost last: metrics see every answer, the catch-all turns surprises into 500s,
-    # auth answers before any body is read, and the body limit wraps the routes.
+    # Outermost last: metrics see every answer, the catch-all turns surprises into 500s, a foreign
+    # web origin is refused first, listed origins get CORS (also on a 401), auth answers before any
+    # body is read, and the body limit wraps the routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(AuthMiddleware, api_key=settings.api_key)
+    if settings.origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.origins), allow_methods=["*"],
+                           allow_headers=["*"])
+    app.add_middleware(OriginMiddleware, listed=settings.origins, bind_host=settings.host)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     from .dashboard import install as install_dashboard

@@ -1,8 +1,12 @@
-"""Optional bearer-key check (constant-time). ``/health`` and the API docs stay open."""
+"""Who may call: an optional bearer key (constant-time; ``/health`` and the API docs stay open), and
+the web origins a browser may call from (the server's own page, plus ``LOCALMODELS_SERVER_ORIGINS``).
+"""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from urllib.parse import urlsplit
 
 from .errors import error_response
 
@@ -31,11 +35,7 @@ class AuthMiddleware:
                 or scope.get("method") == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        header = None
-        for name, value in scope.get("headers", ()):
-            if name == b"authorization":
-                header = value.decode("latin-1")
-                break
+        header = _header(scope, b"authorization")
         if not key_matches(header, self.api_key):
             message = "missing API key: send 'Authorization: Bearer <key>'" if header is None \
                 else "invalid API key"
@@ -44,3 +44,64 @@ class AuthMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+# Origins of desktop apps and editors, allowed by default as Ollama allows them.
+APP_SCHEMES = frozenset({"app", "file", "tauri", "vscode-webview", "vscode-file"})
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def origin_allowed(origin: str, host: str | None, *, listed: tuple[str, ...], bind_host: str) -> bool:
+    """May a page at ``origin`` call this server? Listed origins (``*``: any), desktop-app schemes, and
+    the server's own page: an origin that names the very host the request was sent to, by address (or
+    ``localhost``, or the name the server binds): a name a DNS-rebinding page makes point at us is not."""
+    origin = origin.strip().rstrip("/").lower()
+    if "*" in listed or origin in listed:
+        return True
+    try:
+        parts = urlsplit(origin)
+        hostname = parts.hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme in APP_SCHEMES:
+        return True
+    if parts.scheme not in ("http", "https") or not host or parts.netloc != host.strip().lower():
+        return False
+    return _is_address(hostname) or hostname == bind_host.lower()
+
+
+class OriginMiddleware:
+    """403, before anything else, for a request carrying an ``Origin`` this server does not allow (a web
+    page elsewhere, or one that rebinds its name to us); requests without one (non-browser clients) pass."""
+
+    def __init__(self, app, *, listed: tuple[str, ...] = (), bind_host: str = "127.0.0.1") -> None:
+        self.app = app
+        self.listed = listed
+        self.bind_host = bind_host
+
+    async def __call__(self, scope, receive, send) -> None:
+        origin = _header(scope, b"origin") if scope["type"] == "http" else None
+        if origin is None or origin_allowed(origin, _header(scope, b"host"), listed=self.listed,
+                                            bind_host=self.bind_host):
+            await self.app(scope, receive, send)
+            return
+        shown = origin[:200]
+        response = error_response(
+            403, f"requests from the web page at {shown} are refused (not this server's own page); to allow it, "
+            f"start the server with LOCALMODELS_SERVER_ORIGINS={shown}", type="invalid_request_error",
+            code="forbidden_origin")
+        await response(scope, receive, send)

@@ -42,6 +42,8 @@ class ServerSettings:
     # LOCALMODELS_SERVER_BODY_TIMEOUT when the record is made)
     header_timeout_s: float = field(default_factory=lambda: env_settings().server_header_timeout)
     body_timeout_s: float = field(default_factory=lambda: env_settings().server_body_timeout)
+    # web origins, besides the server's own page, that may call it (LOCALMODELS_SERVER_ORIGINS; "*": any)
+    origins: tuple[str, ...] = field(default_factory=lambda: parse_origins(env_settings().server_origins))
     limits: Limits = field(default_factory=Limits)
     # Models whose embeddings may be truncated (Matryoshka-trained), beyond the built-in list.
     matryoshka: frozenset[str] = frozenset()
@@ -59,6 +61,11 @@ class ServerSettings:
             return ipaddress.ip_address(self.host.strip("[]")).is_loopback
         except ValueError:
             return False
+
+
+def parse_origins(spec: str | None) -> tuple[str, ...]:
+    """``"http://a.example:3000, https://b.example/"`` -> ``("http://a.example:3000", "https://b.example")``."""
+    return tuple(dict.fromkeys(o.strip().rstrip("/").lower() for o in (spec or "").split(",") if o.strip()))
 
 
 def parse_models(spec: str | None) -> dict[str, str]:

@@ -1,0 +1,128 @@
+"""Browser origins: a request carrying an ``Origin`` that is not the server's own page (nor listed in
+``LOCALMODELS_SERVER_ORIGINS``) is refused with 403 on ``/api/*`` and ``/v1/*``, as Ollama refuses
+origins outside ``OLLAMA_ORIGINS``. A real ``serve`` subprocess on 127.0.0.1, without an API key
+(the case a hostile web page or a DNS-rebinding attack targets).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+EVIL = "http://evil.example"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(home: Path, **env_extra: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "LOCALMODELS_HOME": str(home / "lm"), "HF_HOME": str(home / "hf"), "HF_HUB_OFFLINE": "1",
+           "HF_HUB_DISABLE_TELEMETRY": "1", **env_extra}
+    log = (home / f"server-{port}.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "localmodels", "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {(home / log.name).read_text()}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    home = tmp_path_factory.mktemp("serve-origin")
+    proc, url = _start(home)
+    yield url, home
+    _stop(proc)
+
+
+def test_state_changing_ollama_routes_refuse_a_foreign_origin(server):
+    url, home = server
+    with httpx.Client(base_url=url, timeout=30) as http:
+        pull = http.post("/api/pull", json={"model": "minilm", "stream": False}, headers={"Origin": EVIL})
+        delete = http.request("DELETE", "/api/delete", json={"model": "minilm"}, headers={"Origin": EVIL})
+    for r in (pull, delete):
+        assert r.status_code == 403, r.text
+        body = r.json()
+        assert set(body) == {"error"} and EVIL in body["error"]  # Ollama's shape, naming the origin
+        assert "LOCALMODELS_SERVER_ORIGINS" in body["error"]  # and what to do
+    assert not (home / "lm" / "records").exists()  # the pull did not run
+
+
+def test_v1_and_reads_refuse_a_foreign_origin_too(server):
+    url, _ = server
+    with httpx.Client(base_url=url, timeout=30) as http:
+        emb = http.post("/v1/embeddings", json={"model": "minilm", "input": "x"}, headers={"Origin": EVIL})
+        tags = http.get("/api/tags", headers={"Origin": EVIL})
+        preflight = http.options("/api/pull", headers={"Origin": EVIL, "Access-Control-Request-Method": "POST"})
+    assert emb.status_code == 403 and emb.json()["error"]["code"] == "forbidden_origin"  # OpenAI's shape
+    assert tags.status_code == 403
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
+
+
+def test_dns_rebinding_is_refused(server):
+    """A page at evil.example whose name now resolves to 127.0.0.1: same origin for the browser, but the
+    server is not evil.example."""
+    url, _ = server
+    port = url.rsplit(":", 1)[1]
+    with httpx.Client(base_url=url, timeout=30) as http:
+        r = http.post("/api/show", json={"model": "minilm"},
+                      headers={"Origin": f"http://evil.example:{port}", "Host": f"evil.example:{port}"})
+    assert r.status_code == 403
+
+
+def test_own_page_and_non_browser_clients_pass(server):
+    url, _ = server
+    host = url.removeprefix("http://")
+    with httpx.Client(base_url=url, timeout=30) as http:
+        absent = {"model": "nobody/absent-model"}
+        same = http.request("DELETE", "/api/delete", json=absent, headers={"Origin": url})
+        plain = http.request("DELETE", "/api/delete", json=absent)
+        local = http.get("/api/version", headers={"Origin": f"http://localhost:{host.split(':')[1]}",
+                                                   "Host": f"localhost:{host.split(':')[1]}"})
+    assert same.status_code == plain.status_code == 404  # not in the store: answered, not refused
+    assert local.status_code == 200
+
+
+def test_listed_origins_pass_and_get_cors(tmp_path):
+    app = "http://app.example:3000"
+    proc, url = _start(tmp_path, LOCALMODELS_SERVER_ORIGINS=f"{app}, http://other.example")
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            ok = http.get("/api/version", headers={"Origin": app})
+            pre = http.options("/api/pull", headers={"Origin": app, "Access-Control-Request-Method": "POST",
+                                                      "Access-Control-Request-Headers": "content-type"})
+            bad = http.get("/api/version", headers={"Origin": EVIL})
+    finally:
+        _stop(proc)
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == app
+    assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == app
+    assert bad.status_code == 403
