@@ -180,18 +180,32 @@ def test_chat_from_an_ollama_ref(stores: Path) -> None:
 # ------------------------------------------------------------------------------- pull, rm, scan
 
 
-def test_pull_records_in_place_and_rm_points_at_ollama(stores: Path) -> None:
+def test_pull_hard_links_into_our_layout_and_rm_leaves_the_ollama_blob(stores: Path) -> None:
+    """``pull`` hashes Ollama's blob against its name, then hard-links it into our HF-shaped folder
+    (same inode, no bytes copied); ``rm`` removes our link only and says how to delete Ollama's."""
     blob = stores / "ollama" / "blobs" / f"sha256-{sha256(gemma())}"
-    links = os.stat(blob).st_nlink
+    ino = os.stat(blob).st_ino  # (link counts are not compared: other tests link the same GGUF meanwhile)
     pulled = cli_json("pull", "ollama:gemma3:270m")
     assert pulled["source"] == "ollama" and pulled["files"][0]["sha256"] == sha256(gemma())
-    assert os.path.samefile(Path(pulled["path"]) / pulled["files"][0]["path"], blob)
-    assert os.stat(blob).st_nlink == links  # recorded, not copied or linked
+    ours = Path(pulled["path"]) / pulled["files"][0]["path"]
+    home = Path(os.environ["LOCALMODELS_HOME"])
+    assert ours.is_relative_to(home / "stores") and "/snapshots/" in str(ours)
+    blob_ours = Path(os.path.realpath(ours))
+    assert blob_ours.parent.name == "blobs" and blob_ours.name == sha256(gemma())  # the HF layout
+    assert os.stat(blob_ours).st_ino == ino and os.stat(blob_ours).st_dev == os.stat(blob).st_dev  # a hard link
     checks = cli_json("verify", "ollama:gemma3:270m")
     assert checks[0]["ok"] and checks[0]["source"] == "ollama"
+    again = cli_json("pull", "ollama:gemma3:270m")  # idempotent: the same link, no new one
+    assert again["path"] == pulled["path"] and os.stat(blob_ours).st_ino == ino
     r = run_cli("rm", "-y", "ollama:gemma3:270m")
-    assert r.returncode != 0 and "ollama rm gemma3:270m" in r.stderr and "Traceback" not in r.stderr
-    assert blob.is_file()
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    assert "ollama rm gemma3:270m" in r.stdout and "freed 0 B" in r.stdout  # Ollama still holds the bytes
+    assert blob.is_file() and os.stat(blob).st_ino == ino
+    assert sha256(blob) == sha256(gemma()) and not blob_ours.exists()
+    where = run_cli("where", "ollama:gemma3:270m")  # in place again, from Ollama's blob
+    assert where.returncode == 0 and os.path.samefile(Path(where.stdout.strip()) / "gemma3-270m.gguf", blob)
+    second = run_cli("rm", "-y", "ollama:gemma3:270m")  # nothing of ours left: Ollama's files are not ours
+    assert second.returncode != 0 and "ollama rm gemma3:270m" in second.stderr and blob.is_file()
 
 
 def test_scan_remembers_folders(stores: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -139,6 +139,9 @@ def rm(
     removed = store.remove(ref)
     freed = sum(int(x["bytes"]) for x in removed)
     console().print(f"[green]removed[/] {ref} (freed {human_size(freed)})", highlight=False)
+    for x in removed:  # what stays (another tool's own copy), and how to delete it there
+        if x.get("note"):
+            console().print(f"[yellow]note:[/] {x['note']}", highlight=False, soft_wrap=True)
 
 
 def verify(

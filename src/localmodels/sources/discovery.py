@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,10 @@ from typing import Any
 from .. import config
 from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError, UsageError
 from . import _records as rec
-from . import gguf_meta, hashcache
+from . import found_copy, gguf_meta, hashcache
 from ._serve import SourceBase, check_record, save_if_changed, to_model
 from .base import FileProblem, LocalModel, ProblemKind, Spec
+from .hfcache import RepoFolder
 from .verify import CheckResult
 
 MODEL_SUFFIXES = (".gguf", ".onnx", ".safetensors")
@@ -178,18 +180,74 @@ class FoundSource(SourceBase):
         return err
 
     def present(self, spec: Spec) -> LocalModel | None:
+        """The tool's model in place, or our copy of it (a pull's hard links, an imported bundle)
+        when the tool no longer has it or has the same files."""
         found = self.find(spec)
+        copy = self._copy(spec)
+        if copy is not None and (found is None or found.problem or _same(copy, found)):
+            return self._copy_model(copy, spec, found)
         if found is None:
             return None
         return self._record(spec, found, hashed=False)
 
-    def _record(self, spec: Spec, found: Found, *, hashed: bool) -> LocalModel:
+    def display_name(self, spec: Spec) -> str:
+        """How ``list`` and records name the model (Ollama shortens its names)."""
+        return spec.name
+
+    def _copy(self, spec: Spec) -> rec.Record | None:
+        """Our record of our copy when its files are all there (adopting a copy an import placed)."""
+        key = self.key(spec)
+        r = rec.load(key)
+        if r is None and found_copy.snapshot_of(self.kind, key) is not None and self.adopt(spec):
+            r = rec.load(key)
+        return r if r is not None and found_copy.is_copy(r) and not r.missing_or_changed() else None
+
+    def _copy_model(self, r: rec.Record, spec: Spec, found: Found | None) -> LocalModel:
+        r.touch()
+        model = to_model(r, spec.ref, None)
+        usable = found is not None and not found.problem
+        model.metadata["weights"] = str(found.files[0].path if usable and found is not None
+                                        else Path(r.path) / r.files[0]["path"])
+        model.metadata["details"] = found.details if usable and found is not None else r.extra.get("details", {})
+        return model
+
+    def adopt(self, spec: Spec) -> str | None:
+        """Record our copy of ``spec`` (an import placed it); its key, or None when there is none or
+        its files do not add up to its commit."""
+        key = self.key(spec)
+        where = found_copy.snapshot_of(self.kind, key)
+        if where is None:
+            return None
+        repo, commit = where
+        files = found_copy.files_of(repo, commit)
+        if not files or found_copy.content_commit([(f["path"], f["sha256"]) for f in files]) != commit:
+            return None
+        name = self.display_name(spec)
+        rec.Record(key=key, ref=spec.ref, name=name, source=self.kind, path=str(repo.snapshot(commit)), files=files,
+                   served_by=f"{self.kind}:{name}", repo_id=repo.repo_id, commit=commit, pulled_at=rec.now_iso(),
+                   extra={"store": self.kind, "copy": "bundle"}).try_save()
+        return key
+
+    def copy_repo(self, ref: str) -> RepoFolder | None:
+        """Where our copy of ``ref`` lives (an import places a bundle's files there)."""
+        spec = self.parse(ref)
+        return found_copy.repo_of(self.kind, self.key(spec)) if spec is not None else None
+
+    def copy_for_bundle(self, model: LocalModel) -> LocalModel:
+        """The model with every file's sha256 and its content commit (hashed now where not known)."""
+        if model.commit and model.metadata.get("repo_id") and all(f.sha256 for f in model.files):
+            return model
+        spec = self.parse(model.ref)
+        found = self.find(spec) if spec is not None else None
+        if spec is None or found is None:
+            raise self.not_present(spec or Spec(self.kind, model.name, model.ref))
+        return self._record(spec, found, hashed=True)
+
+    def _record(self, spec: Spec, found: Found, *, hashed: bool, link: bool = False) -> LocalModel:
         if found.problem:
             raise ModelNotFoundError(f"{spec.ref}: {found.problem}", ref=spec.ref, hint=found.hint)
         key = self.key(spec)
         folder = links_dir() / self.kind / key
-        for f in found.files:
-            _link(f.path, folder / f.name)
         old = rec.load(key)
         previous = old.files_by_path() if old else {}
         files = []
@@ -209,8 +267,22 @@ class FoundSource(SourceBase):
         extra: dict[str, Any] = {"store": self.kind, "store_paths": {f.name: str(f.path) for f in found.files}}
         if any(f["sha256"] is None for f in files):
             extra["unverified"] = True
+        repo_id = commit = None
+        if hashed:  # our content id; with ``link``, hard links of the verified files in our HF layout
+            commit = found_copy.content_commit([(f["path"], f["sha256"]) for f in files])
+            repo = found_copy.repo_of(self.kind, key)
+            repo_id = repo.repo_id
+            if link and found_copy.link_in(repo, commit, [(f.name, f.path, f.st, x["sha256"])
+                                                          for f, x in zip(found.files, files, strict=True)]):
+                folder = repo.snapshot(commit)
+                extra.update(copy="hard link", details=found.details)
+        if not extra.get("copy"):
+            for f in found.files:
+                _link(f.path, folder / f.name)
+        else:  # the reference folder (symlinks only) is no longer needed
+            shutil.rmtree(links_dir() / self.kind / key, ignore_errors=True)
         r = rec.Record(key=key, ref=spec.ref, name=found.name, source=self.kind, path=str(folder), files=files,
-                       served_by=f"{self.kind}:{found.name}", license=found.license,
+                       served_by=f"{self.kind}:{found.name}", license=found.license, repo_id=repo_id, commit=commit,
                        pulled_at=(old.pulled_at if old else rec.now_iso()),
                        last_used=(old.last_used if old else ""), extra=extra)
         save_if_changed(r, old)
@@ -227,9 +299,13 @@ class FoundSource(SourceBase):
               offline: bool = False) -> LocalModel:
         """Record the model where it lies (every file hashed, and held to the store's own digest)."""
         found = self.find(spec)
-        if found is None:
-            raise self.not_present(spec)
-        return self._record(spec, found, hashed=True)
+        if found is None or found.problem:
+            copy = self._copy(spec)
+            if copy is not None:
+                return self._copy_model(copy, spec, None)
+            if found is None:
+                raise self.not_present(spec)
+        return self._record(spec, found, hashed=True, link=True)
 
     def check(self, record: rec.Record, *, deep: bool = True) -> CheckResult:
         return check_record(record, deep=deep, kind=self.problem_kind)
@@ -243,8 +319,18 @@ class FoundSource(SourceBase):
         self.fetch(spec)
 
     def remove(self, spec: Spec, *, dry_run: bool) -> list[dict[str, Any]]:
-        raise UsageError(f"localmodels does not delete {spec.ref}: the files belong to {self.owner}",
-                         hint=self.remove_hint(spec))
+        """Our copy (hard links, imported bytes) and its record; never the tool's own files."""
+        key = self.key(spec)
+        r = rec.load(key)
+        if r is None or not found_copy.is_copy(r):
+            raise UsageError(f"localmodels does not delete {spec.ref}: the files belong to {self.owner}",
+                             hint=self.remove_hint(spec))
+        out = found_copy.remove(self.kind, key, dry_run=dry_run) + self.forget(key, r.name, dry_run=dry_run)
+        theirs = [p for p in (r.extra.get("store_paths") or {}).values() if os.path.exists(p)]
+        if theirs:
+            out.append({"kind": "kept", "path": theirs[0], "bytes": 0, "name": r.name,
+                        "note": f"{self.owner}'s copy stays ({theirs[0]}); {self.remove_hint(spec)}"})
+        return out
 
     def describe(self, model: LocalModel) -> dict[str, Any]:
         data = model.to_dict()
@@ -262,12 +348,10 @@ class FoundSource(SourceBase):
         return data
 
     def in_place(self, record: rec.Record) -> bool:
-        return True
+        return not found_copy.is_copy(record)
 
     def prune_orphans(self, dry_run: bool) -> list[dict[str, Any]]:
-        """Our link folders whose record is gone (only symlinks live there)."""
-        import shutil
-
+        """Our link folders whose record is gone (only symlinks live there), and copies no record names."""
         base = links_dir() / self.kind
         out: list[dict[str, Any]] = []
         for folder in sorted(base.iterdir()) if base.is_dir() else []:
@@ -275,7 +359,21 @@ class FoundSource(SourceBase):
                 out.append({"kind": "links", "path": str(folder), "bytes": 0, "name": folder.name})
                 if not dry_run:
                     shutil.rmtree(folder, ignore_errors=True)
-        return out
+        return out + found_copy.orphans(dry_run, [self.kind])
+
+
+def _same(copy: rec.Record, found: Found) -> bool:
+    """Does the tool still hold the files of our copy? (A digest it names or we remember must agree;
+    an unknown one is taken as the same: our copy was verified.)"""
+    recorded = copy.files_by_path()
+    for f in found.files:
+        mine = recorded.get(f.name)
+        if mine is None or mine.get("size") != f.size:
+            return False
+        digest = f.digest or hashcache.known(f.path, f.st)
+        if digest is not None and digest != mine.get("sha256"):
+            return False
+    return len(found.files) == len(recorded)
 
 
 def discover_all(scans: Sequence[tuple[str, Callable[[], Discovery]]]) -> tuple[list[Found], list[str]]:

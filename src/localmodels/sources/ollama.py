@@ -146,6 +146,9 @@ class OllamaSource(FoundSource):
         registry, namespace, model, tag = split_name(name, ref)
         return f"{registry}/{namespace}/{model}:{tag}"
 
+    def display_name(self, spec: Spec) -> str:
+        return short_name(*self._parts(spec))
+
     def remove_hint(self, spec: Spec) -> str:
         registry, namespace, model, tag = self._parts(spec)
         return f"run: ollama rm {short_name(registry, namespace, model, tag)}"

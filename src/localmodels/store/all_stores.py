@@ -87,15 +87,15 @@ def _store_of(path: str, kind: str) -> str:
 
 def _our_rows() -> list[Row]:
     """Our store's models (records, then what sources find unrecorded), except other tools' models
-    we recorded (their own store lists them)."""
+    we use in place (their own store lists them); our copies of them (hard links, imports) are ours."""
     from ._list import list_models
 
-    others = {str(s.kind) for s in sources() if callable(getattr(s, "discover", None))}
+    others = {str(s.kind): s for s in sources() if callable(getattr(s, "discover", None))}
     rows = []
     for m in list_models():
-        if m.source in others:
-            continue
         r = rec.load(m.key) if m.key else None
+        if m.source in others and (r is None or others[m.source].in_place(r)):
+            continue
         store = _store_of(m.path, m.source)
         ref = m.ref or m.name
         if r is not None:
@@ -103,9 +103,11 @@ def _our_rows() -> list[Row]:
         else:
             base = Path(m.path)
             entries = [_entry(store, ref, p) for p in sorted(base.rglob("*")) if p.is_file()] if base.is_dir() else []
+        names = [f["path"] for f in r.files] if r is not None else []  # a blob's real path has no suffix
         files = [e for e in entries if e is not None]
         weights = sorted(files, key=lambda e: -e.size)
-        fmt = next((Path(e.path).suffix.lstrip(".") for e in weights if e.path.endswith(MODEL_SUFFIXES)), "")
+        fmt = next((Path(e.path).suffix.lstrip(".") for e in weights if e.path.endswith(MODEL_SUFFIXES)),
+                   next((Path(n).suffix.lstrip(".") for n in names if n.endswith(MODEL_SUFFIXES)), ""))
         rows.append(Row(store, ref, fmt or "files", sum(e.size for e in files), None, m.license,
                         max((e.mtime_ns for e in files), default=0) / 1e9, m.path, files,
                         None if m.status in ("ok", "cached", "installed") else m.status))

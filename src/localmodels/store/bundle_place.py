@@ -8,6 +8,7 @@ repo folder, blobs then snapshot links are placed. :class:`Placer` remembers eve
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -68,6 +69,17 @@ class Placer:
         self.undo.clear()
 
 
+def _move(src: Path, dst: Path) -> None:
+    """``rename``, or a copy then unlink when ``dst`` is on another filesystem (our copies' root)."""
+    try:
+        os.rename(src, dst)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        shutil.copy2(src, dst)
+        src.unlink()
+
+
 def stage_repo(root: Path, model: BundleModel, staged: Path) -> RepoFolder:
     """Build the model's repo folder (blobs and the commit's snapshot) in ``staged``, a folder shaped
     like the Hugging Face cache, from the extracted files."""
@@ -79,7 +91,7 @@ def stage_repo(root: Path, model: BundleModel, staged: Path) -> RepoFolder:
         if blob.exists():  # two paths with the same content
             src.unlink()
         else:
-            os.rename(src, blob)
+            _move(src, blob)
         link = repo.snapshot(model.commit) / f.path
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(os.path.relpath(blob, link.parent))
@@ -120,16 +132,19 @@ def place(staged: RepoFolder, model: BundleModel, cache: Path, placer: Placer) -
         placer.replace(tmp_link, link)
 
 
-def write_ref(repo_id: str, revision: str, commit: str, *, placer: Placer | None = None) -> bool:
+def write_ref(repo_id: str, revision: str, commit: str, *, placer: Placer | None = None,
+              cache: Path | None = None, force: bool = False) -> bool:
     """Point the ref ``revision`` at ``commit`` when it is missing or names a snapshot that is not there.
 
     An existing ref to a snapshot in the cache is left alone (another project may rely on it).
+    ``cache``: another folder of the same layout (default: the Hugging Face cache); ``force``: point
+    it at ``commit`` whatever it names now (our copy of another tool's model: the bundle's is wanted).
     """
     if is_commit(revision) or not valid_revision(revision):
         return False
-    repo = RepoFolder(repo_id)
+    repo = RepoFolder(repo_id, cache)
     current = repo.read_ref(revision)
-    if current == commit or (current and repo.snapshot(current).is_dir()):
+    if current == commit or (current and repo.snapshot(current).is_dir() and not force):
         return False
     if placer is not None:
         ref = repo.ref_path(revision)

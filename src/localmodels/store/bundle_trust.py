@@ -10,6 +10,7 @@ yet are checked against the bundle's own digests only: the import summary says s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import IntegrityError
@@ -54,10 +55,12 @@ def _check_model(model: BundleModel, cache: Path) -> bool:
     return vouched
 
 
-def check_against_store(index: BundleIndex, cache: Path) -> list[str]:
+def check_against_store(index: BundleIndex, cache: Path | Callable[[BundleModel], Path]) -> list[str]:
     """Refuse a bundle that would change a file of a commit already held (see the module docstring);
-    return the models (``org/name@commit``) with files vouched for by the bundle alone."""
-    return [f"{m.repo_id}@{m.commit}" for m in index.models if not _check_model(m, cache)]
+    return the models (``org/name@commit``) with files vouched for by the bundle alone. ``cache`` is
+    the Hugging Face cache, or gives each model's root (another tool's model goes to our copies)."""
+    root_of = cache if callable(cache) else (lambda _m: cache)
+    return [m.label for m in index.models if not _check_model(m, root_of(m))]
 
 
 TRUST_NOTE = ("checked against the bundle's own digests only: these bytes are only as trustworthy as the bundle "
