@@ -50,10 +50,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from ..tasks.loaded import read_only_store
+
         state.runner.open()
         sweeper = asyncio.create_task(_unload_idle_loop(settings.keep_alive_s)) if settings.keep_alive_s >= 0 else None
         try:
-            yield
+            with read_only_store():  # requests never write to the store; /api/pull is the one exception
+                yield
         finally:
             if sweeper:
                 sweeper.cancel()

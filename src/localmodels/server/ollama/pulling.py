@@ -22,6 +22,7 @@ from typing import Any
 
 from ... import config, store
 from ...errors import RuntimeFailure
+from ...tasks.loaded import recording_pull
 
 POLL_S = 0.2
 
@@ -94,7 +95,8 @@ class Pull:
     def start(self) -> None:
         def work() -> None:
             try:
-                self.model = store.pull(self.ref)
+                with recording_pull():  # the one request that writes to the store (the server reads only)
+                    self.model = store.pull(self.ref)
             except BaseException as e:  # noqa: BLE001 - handed to the request
                 self.error = e
             finally:
