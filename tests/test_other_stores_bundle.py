@@ -18,7 +18,16 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from other_stores import SMOLLM2_FILE, env_for, llamacpp_cache, lmstudio_store, ollama_store, put, sha256, smollm2_gguf
+from other_stores import (
+    SMOLLM2_FILE,
+    env_for,
+    llamacpp_cache,
+    lmstudio_store,
+    ollama_store,
+    put,
+    sha256,
+    smollm2_gguf,
+)
 
 LMS_REF = f"lmstudio:bartowski/SmolLM2-135M-Instruct-GGUF/{SMOLLM2_FILE}"
 LCPP_NAME = f"bartowski_SmolLM2-135M-Instruct-GGUF_{SMOLLM2_FILE}"

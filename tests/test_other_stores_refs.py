@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
 from localmodels.errors import InvalidReferenceError
 from localmodels.sources import gguf_meta, hashcache
 from localmodels.sources.lmstudio import settings_folder
@@ -119,3 +120,25 @@ def test_a_command_runs_with_only_its_module_imported() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('localmodels.cli.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "localmodels.cli.store" in out and "localmodels.cli.llm" not in out and "localmodels.cli.ci" not in out
+
+
+def test_list_all_runs_without_typer_and_answers_as_typer_does(tmp_path: Path) -> None:
+    """``list --all`` / ``du --all`` skip building the typer app (start-up time); any other spelling goes
+    through typer, with the same answer."""
+    import subprocess
+    import sys
+
+    code = ("import sys, io, contextlib\nfrom localmodels.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    rc = main(['--quiet', 'list', '--all', '--json']) + main(['du', '--all'])\n"
+            "print(rc, 'typer' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["0", "False"], out.stdout + out.stderr
+    fast = run_cli("list", "--all", "--json")
+    slow = run_cli("list", "--json", "--all", "--json")  # a repeated flag: typer parses it
+    assert fast.returncode == slow.returncode == 0, fast.stderr + slow.stderr
+    assert json.loads(fast.stdout) == json.loads(slow.stdout)
+    helped = run_cli("list", "--all", "--help")
+    assert helped.returncode == 0 and "--all" in helped.stdout and "Every store" in helped.stdout
+    bad = run_cli("list", "--all", "--jsn")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

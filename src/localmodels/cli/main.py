@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import importlib
 import sys
-
-import typer
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LocalModelsError
+
+if TYPE_CHECKING:
+    import typer
 
 COMMAND_MODULES = (
     "store",  # pull list info rm verify du prune where
@@ -33,27 +36,39 @@ COMMAND_MODULES = (
     "stores",  # scan dedup (list --all, du --all: every store on the machine)
 )
 
-app = typer.Typer(
-    name="localmodels",
-    help="Pull, verify, cache, manage and run Hugging Face models locally.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+@lru_cache(maxsize=1)
+def _app() -> typer.Typer:
+    """The typer app, built on first use (``list --all`` runs without it: see :mod:`.listing`)."""
+    import typer
+
+    app = typer.Typer(
+        name="localmodels",
+        help="Pull, verify, cache, manage and run Hugging Face models locally.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def _global(
+        offline: bool = typer.Option(False, "--offline", help="Make no network request at all."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    ) -> None:
+        from ..config import prepare_hf_env, set_offline
+        from .output import set_quiet
+
+        prepare_hf_env()
+        set_offline(offline)
+        set_quiet(quiet)
+
+    return app
 
 
-@app.callback()
-def _global(
-    offline: bool = typer.Option(False, "--offline", help="Make no network request at all."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
-) -> None:
-    from ..config import prepare_hf_env, set_offline
-    from .output import set_quiet
-
-    prepare_hf_env()
-    set_offline(offline)
-    set_quiet(quiet)
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``from localmodels.cli.main import app`` still works
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The module registering each command, so a run imports only the one it invokes (start-up time);
@@ -76,7 +91,7 @@ def _register_all(argv: list[str] | None = None) -> None:
     first = next((a for a in args if a not in _GLOBAL_FLAGS), None)
     names = [COMMANDS[first]] if first in COMMANDS and "--help" not in args[:1] else COMMAND_MODULES
     for name in names:
-        importlib.import_module(f"{__package__}.{name}").register(app)
+        importlib.import_module(f"{__package__}.{name}").register(_app())
 
 
 # Set by main(): the command line asked for JSON, so an error is also a JSON object on stdout.
@@ -109,10 +124,18 @@ def report_error(err: LocalModelsError) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code. Click handles its own usage errors (exit 2)."""
     global _json_errors
-    _register_all(None if argv is None else list(argv))
-    _json_errors = wants_json(sys.argv[1:] if argv is None else list(argv))
+    from .listing import fast_command
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    quick = fast_command(args)  # ``list --all`` / ``du --all``: no typer app to build
+    if quick is None:
+        _register_all(args)
+    _json_errors = wants_json(args)
     try:
-        app(args=argv, standalone_mode=True)
+        if quick is not None:
+            quick()
+        else:
+            _app()(args=argv, standalone_mode=True)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except LocalModelsError as e:

@@ -1,66 +1,16 @@
-"""Every store on the machine: ``scan DIR...``, ``dedup``, and ``list --all`` / ``du --all``."""
+"""Every store on the machine: ``scan DIR...``, ``dedup`` (``list --all`` / ``du --all`` render in
+:mod:`.listing`, which needs no typer)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
 from ..errors import human_size
+from .listing import _notes, du_all, list_all
 
-
-def _notes(notes: list[str]) -> None:
-    from .output import err_console
-
-    for n in notes:
-        err_console().print(f"[yellow]note:[/] {n}", highlight=False, soft_wrap=True)
-
-
-def list_all(json_out: bool) -> None:
-    """``list --all``: one row per model in every store."""
-    from ..store.all_stores import list_all as rows_of
-    from .output import console, print_json, print_table
-
-    rows, notes = rows_of()
-    if json_out:
-        print_json([r.to_dict() for r in rows])
-        _notes(notes)
-        return
-    if not rows:
-        console().print("no models found in any store; try: localmodels pull minilm", highlight=False)
-    else:
-        print_table(["STORE", "REF", "FORMAT", "SIZE", "DIGEST", "LICENCE", "MODIFIED"],
-                    [(r.store, r.ref, r.format, human_size(r.size), (r.digest or "")[:12], r.license or "",
-                      datetime.fromtimestamp(r.modified, UTC).strftime("%Y-%m-%d %H:%M") if r.modified else "")
-                     for r in rows])
-        for r in rows:
-            if r.problem:
-                _notes([f"{r.ref}: {r.problem}"])
-    _notes(notes)
-
-
-def du_all(json_out: bool) -> None:
-    """``du --all``: bytes per store; each file once; what duplicates waste."""
-    from ..store.all_stores import du_all as usage
-    from .output import console, print_json, print_table
-
-    data = usage()
-    if json_out:
-        print_json(data)
-        return
-    print_table(["STORE", "MODELS", "ON DISK"],
-                [(name, s["models"], human_size(s["bytes"])) for name, s in sorted(data["stores"].items())])
-    for d in data["duplicates"]:
-        where = ", ".join(f"{p['store']}:{p['path']}" for p in d["paths"])
-        console().print(f"  {d['copies']} copies of {d['digest'][:12]} ({human_size(d['size'])}): {where}",
-                        highlight=False, soft_wrap=True)
-    console().print(f"{data['models']} models, {human_size(data['on_disk_bytes'])} on disk, "
-                    f"{human_size(data['unique_bytes'])} unique: duplicates waste "
-                    f"{human_size(data['wasted_bytes'])}", highlight=False)
-    if data["wasted_bytes"]:
-        console().print("hint: localmodels dedup   (dry run; --apply links the copies)", highlight=False)
-    _notes(data["notes"])
+__all__ = ["dedup", "du_all", "list_all", "register", "scan"]
 
 
 def scan(

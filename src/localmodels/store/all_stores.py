@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +134,8 @@ def _fill_digests(entries: list[Entry]) -> None:
         if e.digest is None:
             todo.setdefault(e.path, []).append(e)
     if todo:
+        from concurrent.futures import ThreadPoolExecutor  # only when something is hashed (start-up time)
+
         with ThreadPoolExecutor(4) as pool:
             for path, digest in zip(todo, pool.map(_hash_or_none, todo), strict=True):
                 for e in todo[path]:
