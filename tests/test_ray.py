@@ -271,6 +271,7 @@ def test_a_node_that_cannot_stage_is_named_and_the_job_does_not_start(world, sta
     assert "staging failed on 1 of 2 node(s)" in done.stderr and str(node2 / "lm") in done.stderr, done.stderr
     assert str(world["homes"][0] / "lm") not in done.stderr
     assert not (tmp_path / "out.jsonl").exists()
+    assert not (tmp_path / ".out.jsonl.journal.jsonl").exists()  # nothing was done: no journal left behind
 
 
 def test_a_bundle_no_node_can_read_fails_every_node(world, staged, tmp_path):
@@ -282,3 +283,82 @@ def test_a_bundle_no_node_can_read_fails_every_node(world, staged, tmp_path):
     with pytest.raises(StagingError, match="staging failed on 2 of 2 node"):
         report.raise_for_failures()
 
+
+
+def _records(path: Path) -> dict[str, dict]:
+    """path -> record of every classified file in a .jsonl output."""
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    return {r["path"]: r for r in rows if "category" in r}
+
+
+def test_classify_on_ray_resume_classifies_only_new_and_changed_files(world, staged, tmp_path):
+    """--resume with --engine ray: an earlier output (here the local engine's) and an interrupted run's
+    journal are kept where a file's sha256 is unchanged; only the rest goes to Ray; one combined output."""
+    from localmodels.apps._journal import Journal, journal_path
+
+    folder = _corpus_dir(tmp_path, 3)
+    env, out = world["env"], tmp_path / "out.jsonl"
+    ray_args = ("--model", REPO, "--engine", "ray", "--address", world["address"], "--workers", "2", "--json")
+    first = run_cli("classify", "-i", str(folder), "-o", str(out), "--model", REPO, env=env)
+    assert first.returncode == 0, first.stderr
+    before = _records(out)
+    assert len(before) == 7  # 3 .py, 3 .md, config.yaml (blob.bin is skipped)
+    (folder / "src" / "mod0.py").write_text("def changed(y):\n    return y - 1\n")  # new sha256
+    (folder / "src" / "new.py").write_text("import os\nprint(os.getcwd())\n")
+    (folder / "docs" / "new.md").write_text("# New\n\nA new page of the manual.\n")
+    (folder / "docs" / "guide2.md").unlink()  # gone: not in the combined output
+    done = run_cli("classify", "-i", str(folder), "-o", str(out), "--resume", *ray_args, env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["engine"] == "ray" and summary["classified_now"] == 3 and summary["resumed"] == 5, summary
+    after = _records(out)
+    name = str(folder)  # paths in results are under the folder as given
+    changed, new = f"{name}/src/mod0.py", {f"{name}/src/new.py", f"{name}/docs/new.md"}
+    assert set(after) == (set(before) - {f"{name}/docs/guide2.md"}) | new
+    for path, rec in after.items():  # kept records are the earlier run's, as they were
+        if path != changed and path not in new:
+            assert rec == before[path], path
+    assert after[changed]["sha256"] != before[changed]["sha256"]
+    assert not journal_path(out).exists()
+
+    # An interrupted run left only its journal (3 finished files) and no output: --resume goes on from there.
+    out.unlink()
+    finished = dict(list(after.items())[:3])
+    journal = Journal(out)
+    journal.start(keep=False)
+    journal.add(finished.values())
+    journal.close()
+    done = run_cli("classify", "-i", str(folder), "-o", str(out), "--resume", *ray_args, env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["classified_now"] == len(after) - 3 and summary["resumed"] == 3, summary
+    combined = _records(out)
+    assert set(combined) == set(after) and all(combined[p] == r for p, r in finished.items())
+    for path, rec in combined.items():  # the files classified again agree with the first results
+        assert rec["category"] == after[path]["category"]
+        assert max(abs(rec["scores"][k] - v) for k, v in after[path]["scores"].items()) <= 1e-4 + 1e-9
+    assert not journal_path(out).exists()  # a finished run removes its journal
+
+
+def test_classify_on_ray_api_resume_and_journal_callback(world, staged, tmp_path, monkeypatch):
+    """The API: ``previous`` records are kept without a round trip to Ray when the sha256 matches;
+    ``on_results`` gets every file classified on Ray exactly once (the CLI's journal)."""
+    from localmodels.apps.ray import classify_on_ray
+
+    monkeypatch.setenv("LOCALMODELS_HOME", world["env"]["LOCALMODELS_HOME"])
+    monkeypatch.setenv("HF_HOME", world["env"]["HF_HOME"])
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = _corpus_dir(tmp_path, 2)
+    first, _ = classify_on_ray([str(folder)], model=REPO, workers=1)
+    assert len(first.files) == 5 and first.resumed == []
+    previous = {r["path"]: r for r in first.records()}
+    stale = next(iter(previous))
+    previous[stale] = {**previous[stale], "sha256": "0" * 64}  # its content changed since
+    other_model = next(p for p in previous if p != stale)
+    previous[other_model] = {**previous[other_model], "model": "another-model"}  # made by another model
+    seen: list[str] = []
+    report, _ = classify_on_ray([str(folder)], model=REPO, workers=1, previous=previous,
+                                on_results=lambda rs: seen.extend(r.path for r in rs))
+    assert sorted(r.path for r in report.files) == sorted([stale, other_model]) == sorted(seen)
+    assert sorted(r["path"] for r in report.resumed) == sorted(set(previous) - {stale, other_model})
+    assert report.summary()["files"] == 5 and report.summary()["classified_now"] == 2

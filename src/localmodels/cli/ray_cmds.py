@@ -82,24 +82,47 @@ def classify_engine(paths: list[Path], output: Path, *, address: str | None, wor
                     stage_from: str | None, json_out: bool, resume: bool,
                     print_summary: Callable[[Any, dict, Path], None], **kwargs: Any) -> None:
     """``classify --engine ray``: the same report and output file as the local engine
-    (``print_summary``: the ``classify`` command's own table)."""
+    (``print_summary``: the ``classify`` command's own table), with its journal and ``--resume``:
+    finished files go to the output's side journal as they come back from Ray; Ctrl-C writes the
+    output with what was done; ``--resume`` keeps the records of the output and of the journal
+    whose file is unchanged and classifies only the rest on Ray."""
     from ..apps import _output
+    from ..apps._journal import Journal, partial_report
     from ..apps.ray.jobs import classify_on_ray
-    from .output import print_json
+    from .output import err_console, print_json
 
-    if resume:
-        raise UsageError("--resume is not available with --engine ray yet", hint="drop --resume, or --engine local")
+    journal = Journal(output)
+    previous = {**_output.read_previous(output), **journal.records()} if resume else None
+    journal.start(keep=resume)  # before any work: an output path that cannot be written fails here
     bar, update = _bar("classifying", None) if not json_out else (None, None)
     if bar is not None:
         bar.start()
     try:
         report, staging = classify_on_ray([str(p) for p in paths], address=address, workers=workers,
-                                          stage_from=stage_from, progress=update, **kwargs)
+                                          stage_from=stage_from, progress=update, previous=previous,
+                                          on_results=journal.add, **kwargs)
+    except KeyboardInterrupt:  # Ctrl-C: what is done goes to the output now; --resume does the rest
+        if bar is not None:
+            bar.stop()
+            bar = None
+        journal.close()
+        partial = partial_report(previous, journal, model=kwargs["model"], method=kwargs["method"],
+                                 categories=kwargs.get("categories") or [])
+        _output.write(partial, output)
+        err_console().print(f"interrupted: {len(partial['files'])} finished files are in {output}; run the "
+                            "same command with --resume to classify the rest", highlight=False)
+        raise
+    except BaseException:
+        if not resume and journal.written == 0:
+            journal.remove()  # nothing done (e.g. staging failed): leave no empty journal behind
+        raise
     finally:
+        journal.close()
         if bar is not None:
             bar.stop()
     data = report.to_dict()
     _output.write(data, output)
+    journal.remove()
     summary = {**data["summary"], "engine": "ray", "workers": workers,
                "nodes": {n.node: n.status for n in staging.nodes}}
     if json_out:

@@ -11,6 +11,11 @@
 3. The driver streams the results back in input order and writes them as the local engine does, so
    both engines give the same files, categories and scores.
 
+``--resume`` (``previous``: path -> record of an earlier output or journal) follows the local
+engine's rule: the driver hashes the files that have a record, keeps the records whose sha256,
+model and method still match, and sends only the rest to Ray; ``on_results`` gets each batch of
+files as it comes back (the CLI's journal, so an interrupted Ray run can be resumed too).
+
 Input files are read by the workers: on a multi-node cluster they must be on storage every node
 mounts at the same path (the driver passes absolute paths).
 """
@@ -29,6 +34,31 @@ from ._cluster import OFFLINE_ENV, connect
 from .staging import StageReport, ensure_staged
 
 Progress = Callable[[int, int | None], None]
+
+
+def _kept(rec: dict[str, Any], sha256: str, clf: Any) -> bool:
+    """The local engine's ``--resume`` rule (:func:`localmodels.apps.classify_paths`): a record stays
+    when the file's sha256, the category set, the model and the method are unchanged."""
+    return (rec.get("sha256") == sha256 and rec.get("category") in clf.names
+            and rec.get("model") in (clf.model_label, clf.model)
+            and str(rec.get("method", "")).split(">")[0] == clf.method)
+
+
+def _split_resumed(found: list[Any], previous: dict[str, dict[str, Any]] | None, clf: Any,
+                   max_bytes: int) -> tuple[list[Any], list[dict[str, Any]]]:
+    """(files to classify on Ray, records kept): files with a record are read here to hash them,
+    STREAM_FILES at a time (a file that is now unreadable goes to Ray, which reports it)."""
+    from ..classify import STREAM_FILES, read_documents
+
+    if not previous:
+        return list(found), []
+    known = [f for f in found if f.rel in previous]
+    resumed: list[dict[str, Any]] = []
+    for start in range(0, len(known), STREAM_FILES):
+        docs, _unreadable = read_documents(known[start:start + STREAM_FILES], max_bytes=max_bytes)
+        resumed += [previous[d.path] for d in docs if _kept(previous[d.path], d.sha256, clf)]
+    kept = {r["path"] for r in resumed}
+    return [f for f in found if f.rel not in kept], resumed
 
 
 def _map(ds: Any, block: type, kwargs: dict[str, Any], *, workers: int, batch_size: int, num_cpus: float) -> Any:
@@ -58,10 +88,13 @@ def classify_on_ray(paths: Sequence[str | Path], *, model: str = "minilm", metho
                     gitignore: bool = True, max_bytes: int | None = None, address: str | None = None,
                     workers: int = 1, stage_from: str | Path | None = None, endpoint: str | None = None,
                     batch_files: int = 16, num_cpus: float = 1.0, progress: Progress | None = None,
+                    previous: dict[str, dict[str, Any]] | None = None,
+                    on_results: Callable[[list[Any]], None] | None = None,
                     **options: Any) -> tuple[Any, StageReport]:
     """:func:`localmodels.apps.classify_paths` on a Ray cluster; returns the same report, and staging's.
 
-    ``options``: quantize, prior_weight, max_chunks, batch_size (as for the local engine).
+    ``previous`` and ``on_results`` as for the local engine (see the module docstring); ``options``:
+    quantize, prior_weight, max_chunks, batch_size (as for the local engine).
     """
     from .._report import ClassifyReport, FileResult
     from .._walk import DEFAULT_MAX_BYTES, Skipped, walk
@@ -74,6 +107,7 @@ def classify_on_ray(paths: Sequence[str | Path], *, model: str = "minilm", metho
     max_bytes = max_bytes or DEFAULT_MAX_BYTES
     clf = FileClassifier(model=model, method=method, categories=categories, **options)  # checks the options
     found, skipped = walk(paths, include=include, exclude=exclude, gitignore=gitignore, max_bytes=max_bytes)
+    found, resumed = _split_resumed(found, previous, clf, max_bytes)
     ray = connect(address)
     staging = ensure_staged([model], stage_from=stage_from, address=address, endpoint=endpoint)
     items = [{"index": i, "path": str(Path(f.path).resolve()), "rel": f.rel, "size": f.size, "name": f.name}
@@ -86,9 +120,15 @@ def classify_on_ray(paths: Sequence[str | Path], *, model: str = "minilm", metho
             ds = ray.data.from_items(items, override_num_blocks=min(len(items), max(1, 4 * workers)))
             ds = _map(ds, Classifier, kwargs, workers=workers, batch_size=batch_files, num_cpus=num_cpus)
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                done = []
                 for i in range(len(batch["index"])):
                     idx, rel, err = int(batch["index"][i]), str(batch["rel"][i]), str(batch["error"][i])
+                    if idx in results:  # never expected (a failed task's output is not delivered)
+                        continue
                     results[idx] = Skipped(rel, err) if err else FileResult(**json.loads(str(batch["record"][i])))
+                    done += [results[idx]] if not err else []
+                if on_results is not None and done:
+                    on_results(done)
                 if progress:
                     progress(len(results), len(items))
     missing = [it["rel"] for it in items if it["index"] not in results]
@@ -100,7 +140,7 @@ def classify_on_ray(paths: Sequence[str | Path], *, model: str = "minilm", metho
     skipped += [r for r in ordered if isinstance(r, Skipped)]
     skipped.sort(key=lambda s: s.path)
     report = ClassifyReport(files, skipped, clf.model_label, method, clf.categories,
-                            seconds=time.perf_counter() - t0)
+                            seconds=time.perf_counter() - t0, resumed=resumed)
     return report, staging
 
 
