@@ -362,3 +362,42 @@ def test_classify_on_ray_api_resume_and_journal_callback(world, staged, tmp_path
     assert sorted(r.path for r in report.files) == sorted([stale, other_model]) == sorted(seen)
     assert sorted(r["path"] for r in report.resumed) == sorted(set(previous) - {stale, other_model})
     assert report.summary()["files"] == 5 and report.summary()["classified_now"] == 2
+
+
+def test_ctrl_c_on_the_ray_engine_keeps_finished_files_and_resume_does_the_rest(world, staged, tmp_path):
+    """A real SIGINT to ``classify --engine ray`` once some files are in the journal: exit 130, the
+    output holds what was finished, and ``--resume`` sends only the rest to Ray."""
+    import subprocess
+    import sys
+    import time
+
+    from localmodels.apps._journal import journal_path
+
+    folder = _corpus_dir(tmp_path, 100)  # 201 files: 8 blocks of ~25, batches of 16 files on 2 actors
+    out = tmp_path / "out.jsonl"
+    journal = journal_path(out)
+    cmd = [sys.executable, "-m", "localmodels", "classify", "-i", str(folder), "-o", str(out), "--model", REPO,
+           "--engine", "ray", "--address", world["address"], "--workers", "2", "--json"]
+    env = {**os.environ, **world["env"]}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if journal.is_file() and journal.read_text().count('"type": "file"') >= 1:
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"classify ended before the interrupt: {proc.returncode} {proc.stderr.read()}")
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "--resume" in err, err
+    done = _records(out)
+    assert 1 <= len(done) < 201, len(done)
+    assert set(done) == {json.loads(x)["path"] for x in journal.read_text().splitlines() if x.strip()}
+    r = run_cli(*cmd[3:], "--resume", env=world["env"])
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["files"] == 201 and summary["resumed"] == len(done), summary
+    assert summary["classified_now"] == 201 - len(done), summary
+    assert not journal.exists()
+    assert all(_records(out)[p] == rec for p, rec in done.items())
