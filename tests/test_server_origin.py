@@ -126,3 +126,28 @@ def test_listed_origins_pass_and_get_cors(tmp_path):
     assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == app
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == app
     assert bad.status_code == 403
+
+
+@pytest.mark.parametrize(("origin", "host", "allowed"), [
+    ("http://127.0.0.1:8080", "127.0.0.1:8080", True),
+    ("http://[::1]:8080", "[::1]:8080", True),
+    ("http://192.168.1.5:8080", "192.168.1.5:8080", True),  # the page served from a LAN address
+    ("http://localhost:8080", "localhost:8080", True),
+    ("http://127.0.0.1:9999", "127.0.0.1:8080", False),  # another local port is another origin
+    ("http://evil.example:8080", "evil.example:8080", False),  # rebinding: same origin by name only
+    ("null", "127.0.0.1:8080", False),
+    ("vscode-webview://abc", "127.0.0.1:8080", True),
+    ("http://gpu-box.lan:8080", "gpu-box.lan:8080", False),
+])
+def test_origin_rules(origin, host, allowed):
+    from localmodels.server.auth import origin_allowed
+
+    assert origin_allowed(origin, host, listed=(), bind_host="127.0.0.1") is allowed
+
+
+def test_origin_rules_bind_name_and_list():
+    from localmodels.server.auth import origin_allowed
+
+    assert origin_allowed("http://gpu-box.lan:8080", "gpu-box.lan:8080", listed=(), bind_host="gpu-box.lan")
+    assert origin_allowed("https://App.example", None, listed=("https://app.example",), bind_host="0.0.0.0")
+    assert origin_allowed("https://x.example", None, listed=("*",), bind_host="127.0.0.1")
