@@ -108,6 +108,24 @@ def test_export_import_other_stores_to_an_air_gapped_store(machine: Path, tmp_pa
     # rm there deletes the imported bytes (ours): the model is gone
     ok("rm", "-y", "ollama:smollm2:135m", env=gap)
     assert run_cli("where", "ollama:smollm2:135m", env=gap).returncode != 0
+    # an LRU prune may evict imported copies: they hold their own bytes there
+    pruned = json.loads(ok("prune", "--keep", "0", "--json", env=gap).stdout)
+    lru = [x for x in pruned["removed"] if x.get("reason") == "lru"]
+    assert {x["kind"] for x in lru} >= {"copy"} and sum(x["bytes"] for x in lru) >= 3 * smollm2_gguf().stat().st_size
+    assert run_cli("where", LMS_REF, env=gap).returncode != 0
+
+
+def test_prune_drops_our_hard_link_only(machine: Path) -> None:
+    """On the machine with Ollama, our hard link costs no bytes of its own; prune removes it, never the blob."""
+    blob = machine / "ollama" / "blobs" / f"sha256-{sha256(smollm2_gguf())}"
+    pulled = json.loads(ok("pull", "ollama:smollm2:135m", "--json").stdout)
+    assert os.stat(Path(pulled["path"]) / pulled["files"][0]["path"]).st_ino == os.stat(blob).st_ino
+    pruned = json.loads(ok("prune", "--keep", "0", "--json").stdout)
+    mine = [x for x in pruned["removed"] if x.get("kind") == "copy"]
+    assert mine and all(x["bytes"] == 0 for x in mine)  # Ollama still links the bytes: nothing freed
+    assert blob.is_file() and sha256(blob) == sha256(smollm2_gguf())
+    assert not Path(pulled["path"]).exists()
+    assert ok("where", "ollama:smollm2:135m").stdout.strip()  # in place again
 
 
 def _rewrite(bundle: Path, out: Path, edit) -> None:  # noqa: ANN001 - edit(name, bytes) -> bytes
@@ -151,13 +169,16 @@ def test_a_damaged_or_misnamed_bundle_is_refused_and_nothing_placed(machine: Pat
 def test_export_lock_carries_other_stores_models(machine: Path, tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     proj.mkdir()
+    put(smollm2_gguf(), proj / "mine" / "model.gguf")  # a folder of the user's: locked, not bundled
     (proj / "localmodels.toml").write_text(f'[models.smol]\nref = "ollama:smollm2:135m"\n\n'
-                                           f'[models.lms]\nref = "{LMS_REF}"\n', encoding="utf-8")
-    assert run_cli("lock", cwd=proj).returncode == 0
+                                           f'[models.lms]\nref = "{LMS_REF}"\n\n'
+                                           '[models.mine]\nref = "./mine"\n', encoding="utf-8")
+    locked = run_cli("lock", cwd=proj)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
     r = run_cli("export", "-o", str(tmp_path / "locked.tar"), "--lock", "--json", cwd=proj)
     assert r.returncode == 0, r.stdout + r.stderr
     out = json.loads(r.stdout)
-    assert out["files"] == 2 and not out.get("skipped")
+    assert out["files"] == 2 and "mine" in json.dumps(out.get("skipped")), out
     gap = air_gapped(tmp_path)
     ok("import", str(tmp_path / "locked.tar"), "--write-lock", str(tmp_path / "gap.lock"), env=gap)
     gen = ok("generate", "-m", "ollama:smollm2:135m", "-n", "2", "--n-ctx", "256", "Hi", env={**gap, **THREADS})

@@ -25,7 +25,7 @@ from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError, UsageE
 from . import _records as rec
 from . import found_copy, gguf_meta, hashcache
 from ._serve import SourceBase, check_record, save_if_changed, to_model
-from .base import FileProblem, LocalModel, ProblemKind, Spec
+from .base import FileProblem, LocalModel, ProblemKind, Spec, StoredModel
 from .hfcache import RepoFolder
 from .verify import CheckResult
 
@@ -184,7 +184,7 @@ class FoundSource(SourceBase):
         when the tool no longer has it or has the same files."""
         found = self.find(spec)
         copy = self._copy(spec)
-        if copy is not None and (found is None or found.problem or _same(copy, found)):
+        if copy is not None and (found is None or found.problem or found_copy.same(copy, found.files)):
             return self._copy_model(copy, spec, found)
         if found is None:
             return None
@@ -243,7 +243,8 @@ class FoundSource(SourceBase):
             raise self.not_present(spec or Spec(self.kind, model.name, model.ref))
         return self._record(spec, found, hashed=True)
 
-    def _record(self, spec: Spec, found: Found, *, hashed: bool, link: bool = False) -> LocalModel:
+    def _record(self, spec: Spec, found: Found, *, hashed: bool, link: bool = False,
+                fresh: bool = False) -> LocalModel:
         if found.problem:
             raise ModelNotFoundError(f"{spec.ref}: {found.problem}", ref=spec.ref, hint=found.hint)
         key = self.key(spec)
@@ -256,8 +257,8 @@ class FoundSource(SourceBase):
             prev = previous.get(f.name)
             if sha is None and prev and prev.get("mtime_ns") == f.st.st_mtime_ns and prev.get("size") == f.size:
                 sha = prev.get("sha256")
-            if hashed:
-                actual = hashcache.sha256(f.path)
+            if hashed:  # pull --force reads every byte again; else an unchanged file's remembered digest
+                actual = hashcache.sha256(f.path, fresh=fresh)
                 if f.digest and actual != f.digest:
                     raise IntegrityError(
                         f"{spec.ref}: {f.path} has sha256 {actual[:12]}..., {self.owner} names it {f.digest[:12]}...",
@@ -305,7 +306,7 @@ class FoundSource(SourceBase):
                 return self._copy_model(copy, spec, None)
             if found is None:
                 raise self.not_present(spec)
-        return self._record(spec, found, hashed=True, link=True)
+        return self._record(spec, found, hashed=True, link=True, fresh=force)
 
     def check(self, record: rec.Record, *, deep: bool = True) -> CheckResult:
         return check_record(record, deep=deep, kind=self.problem_kind)
@@ -350,6 +351,10 @@ class FoundSource(SourceBase):
     def in_place(self, record: rec.Record) -> bool:
         return not found_copy.is_copy(record)
 
+    def stored(self, records: Sequence[rec.Record]) -> list[StoredModel]:
+        """Our copies (an LRU ``prune`` may drop them; the tool's own files are never touched)."""
+        return found_copy.stored(self.kind, records, lambda ref, dry: self.remove(self.parse(ref), dry_run=dry))
+
     def prune_orphans(self, dry_run: bool) -> list[dict[str, Any]]:
         """Our link folders whose record is gone (only symlinks live there), and copies no record names."""
         base = links_dir() / self.kind
@@ -360,20 +365,6 @@ class FoundSource(SourceBase):
                 if not dry_run:
                     shutil.rmtree(folder, ignore_errors=True)
         return out + found_copy.orphans(dry_run, [self.kind])
-
-
-def _same(copy: rec.Record, found: Found) -> bool:
-    """Does the tool still hold the files of our copy? (A digest it names or we remember must agree;
-    an unknown one is taken as the same: our copy was verified.)"""
-    recorded = copy.files_by_path()
-    for f in found.files:
-        mine = recorded.get(f.name)
-        if mine is None or mine.get("size") != f.size:
-            return False
-        digest = f.digest or hashcache.known(f.path, f.st)
-        if digest is not None and digest != mine.get("sha256"):
-            return False
-    return len(found.files) == len(recorded)
 
 
 def discover_all(scans: Sequence[tuple[str, Callable[[], Discovery]]]) -> tuple[list[Found], list[str]]:

@@ -29,6 +29,7 @@ from ..errors import IntegrityError
 from . import _records as rec
 from . import hashcache
 from ._confine import remove_path
+from .base import StoredModel
 from .hfcache import HEX64, RepoFolder
 
 REVISION = "main"
@@ -123,6 +124,20 @@ def files_of(repo: RepoFolder, commit: str) -> list[dict[str, Any]]:
     return out
 
 
+def same(copy: rec.Record, files: Sequence[Any]) -> bool:
+    """Does the tool still hold the files of our copy (``files``: its FoundFiles)? A digest it names or
+    we remember must agree; an unknown one is taken as the same (our copy was verified)."""
+    recorded = copy.files_by_path()
+    for f in files:
+        mine = recorded.get(f.name)
+        if mine is None or mine.get("size") != f.size:
+            return False
+        digest = f.digest or hashcache.known(f.path, f.st)
+        if digest is not None and digest != mine.get("sha256"):
+            return False
+    return len(files) == len(recorded)
+
+
 def remove(kind: str, key: str, *, dry_run: bool) -> list[dict[str, Any]]:
     """Delete our copy (links and blobs we hold); the bytes are freed only where no one else links them."""
     repo = repo_of(kind, key)
@@ -135,6 +150,20 @@ def remove(kind: str, key: str, *, dry_run: bool) -> list[dict[str, Any]]:
     if not dry_run:
         remove_path(repo.path, root())
     return [{"kind": "copy", "path": str(repo.path), "bytes": freed, "name": key}]
+
+
+def stored(kind: str, records: Sequence[rec.Record], remove: Any) -> list[StoredModel]:
+    """Our copies of ``kind`` for an LRU ``prune``: the bytes only we hold (a blob the tool still links
+    costs nothing, so it counts 0); ``remove(spec_ref, dry_run)`` drops one."""
+    out = []
+    for r in records:
+        if r.source != kind or not is_copy(r):
+            continue
+        repo = repo_of(kind, r.key)
+        held = sum(b.stat().st_size for b in repo.blobs() if b.stat().st_nlink == 1)
+        out.append(StoredModel(r.ref, held, rec.parse_iso(r.last_used or r.pulled_at),
+                               lambda dry, ref=r.ref: remove(ref, dry)))
+    return out
 
 
 def orphans(dry_run: bool, kinds: Sequence[str]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
     from localmodels.sources import hashcache
     hashcache.sha256(path)          # hashed now, or the remembered digest of an unchanged file
+    hashcache.sha256(path, fresh=True)     # hashed now whatever is remembered (pull --force)
     hashcache.known(path, st)       # the remembered digest, or None (never hashes)
     hashcache.remember(path, st, digest)   # a digest a store guarantees (an Ollama blob's name...)
     hashcache.flush()               # write what was learnt (``LOCALMODELS_HOME/hashcache.json``)
@@ -108,11 +109,11 @@ def remember(path: str | Path, st: os.stat_result, digest: str) -> None:
             _dirty = True
 
 
-def sha256(path: str | Path) -> str:
-    """sha256 of ``path``: remembered when unchanged, else hashed now (and remembered)."""
+def sha256(path: str | Path, *, fresh: bool = False) -> str:
+    """sha256 of ``path``: remembered when unchanged, else (or with ``fresh``) hashed now and remembered."""
     real = os.path.realpath(path)
     st = os.stat(real)
-    digest = known(real, st)
+    digest = None if fresh else known(real, st)
     if digest is None:
         digest = hash_file(real)
         after = os.stat(real)

