@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import LocalModelsError
 
@@ -63,12 +63,6 @@ def _app() -> typer.Typer:
         set_quiet(quiet)
 
     return app
-
-
-def __getattr__(name: str) -> Any:
-    if name == "app":  # ``from localmodels.cli.main import app`` still works
-        return _app()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The module registering each command, so a run imports only the one it invokes (start-up time);
