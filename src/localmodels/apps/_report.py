@@ -20,6 +20,7 @@ class Document:
     sha256: str = ""
     read_seconds: float = 0.0
     name: str = ""  # the path the model and the name rules see (relative, without the user's prefix)
+    disk: str = ""  # the file on disk, where there is one (Magika reads its head and tail itself)
 
     @property
     def shown_name(self) -> str:

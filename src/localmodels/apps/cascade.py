@@ -27,6 +27,7 @@ DEFAULT_HEAD = "derived:files-head"
 DEFAULT_STATIC = "derived:minilm-static"
 FALLBACK_THRESHOLD = 0.5
 FILETYPE_MODES = ("auto", "always", "off")
+JOURNAL_FILES = 256  # the cheap stage does 256 files in well under a second: what a Ctrl-C can lose
 SHIPPED_HEAD = Path(__file__).resolve().parent / "heads" / "files-head"
 
 
@@ -80,7 +81,7 @@ class CascadeClassifier:
             raise UsageError(f"unknown --filetype {filetype!r}", hint=f"use one of: {', '.join(FILETYPE_MODES)}")
         if model in (None, "", "minilm") and (categories is None or _default_names(categories)):
             model = ensure_default_head()
-        elif model in (None, ""):
+        elif model in (None, "", "minilm"):  # custom categories: the static twin's prototypes, not MiniLM itself
             model = DEFAULT_STATIC
         head = load_head(model) if is_head(model) else None
         if threshold is None:
@@ -99,26 +100,52 @@ class CascadeClassifier:
         self.model = str(model)
         self.model_label = f"{model}>{self.expensive.model_label}"
         self.last_escalated = 0
+        self.journal_files = JOURNAL_FILES  # files per call: per-call costs (Magika, the tokenizer) amortised
         self._types: Any = None
+        self._pool: Any = None
         self.chunk_chars, self.max_chunks = self.cheap.chunk_chars, self.cheap.max_chunks
 
-    def _type_evidence(self, docs: Sequence[Document], results: list[FileResult]) -> None:
+    def _start_types(self, docs: Sequence[Document]) -> Callable[[], dict[int, Any]] | None:
+        """Magika's content types of the files that need one (``auto``: those whose name says nothing), computed
+        in a worker thread while the cheap stage runs; returns the call that waits for them."""
         if self.filetype == "off":
-            return
+            return None
         from ..runtimes import filetype as ft
 
         if not ft.available():
             if self.filetype == "always":
                 ft.FileTypes().detect_bytes(b"")  # raises MissingDependencyError with the extra to install
-            return
+            return None
         if self._types is None:
             self._types = ft.FileTypes()
-        for d, r in zip(docs, results):
-            if self.filetype == "auto" and any("(x" in e for e in r.evidence):
-                continue  # the name already said something
-            if not d.text.strip():
-                continue
-            got = ft.category_evidence(self._types.detect_bytes(d.text[:4096].encode("utf-8", "replace")), self.names)
+        types, cheap = self._types, self.cheap
+
+        def named(d: Document) -> bool:  # the name rules say something (what the cheap stage's evidence shows)
+            return cheap.prior_weight != 0 and bool(cheap._prior(d.shown_name)[1])
+
+        todo = [i for i, d in enumerate(docs) if d.text.strip() and not (self.filetype == "auto" and named(d))]
+
+        def run() -> dict[int, Any]:
+            # Files on disk by path (Magika reads their head and tail), texts without a file by their first 4 KB.
+            on_disk = [i for i in todo if docs[i].disk]
+            got = dict(zip(on_disk, types.detect([Path(docs[i].disk) for i in on_disk])))
+            for i in todo:
+                if i not in got:
+                    got[i] = types.detect_bytes(docs[i].text[:4096].encode("utf-8", "replace"))
+            return got
+
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magika")
+        return self._pool.submit(run).result
+
+    def _type_evidence(self, results: list[FileResult], types: dict[int, Any]) -> None:
+        from ..runtimes import filetype as ft
+
+        for i, found in types.items():
+            r = results[i]
+            got = ft.category_evidence(found, self.names)
             if got is None:
                 continue
             cat, ratio, why = got
@@ -131,8 +158,10 @@ class CascadeClassifier:
 
     def classify(self, docs: Sequence[Document], progress: Callable[[int, int], None] | None = None
                  ) -> list[FileResult]:
+        types = self._start_types(docs)  # Magika in a worker thread, beside the cheap stage
         results = self.cheap.classify(docs)
-        self._type_evidence(docs, results)
+        if types is not None:
+            self._type_evidence(results, types())
         by_path = {d.path: d for d in docs}
         low = [i for i, r in enumerate(results) if margin(r.scores) < self.threshold]
         self.last_escalated = len(low)
@@ -167,9 +196,67 @@ def _default_names(categories: Sequence[Category]) -> bool:
     return [c.name for c in categories] == [c.name for c in DEFAULT_CATEGORIES]
 
 
+def _can_distill() -> bool:
+    from importlib.util import find_spec
+
+    return all(find_spec(m) is not None for m in ("torch", "transformers", "skeletoken", "model2vec"))
+
+
+def _static_present(ref: str = DEFAULT_STATIC) -> bool:
+    from ..runtimes.static import is_static_folder
+    from ..sources.derived import derived_folder
+
+    return is_static_folder(derived_folder(ref.split(":", 1)[1]))
+
+
+def choose_method(model: str | None, *, notify: Callable[[str], None] | None = None) -> str:
+    """The method ``classify`` uses when none is given (``auto``): the fast cascade wherever it can run.
+
+    - a classifier head (``derived:NAME``) or a static model given with ``--model``: ``cascade``;
+    - another model given with ``--model``: ``embedding``, as before;
+    - no model (or ``minilm``): ``cascade`` when ``derived:minilm-static`` is in the store; else, where
+      torch and model2vec's distillation are installed (and ``LOCALMODELS_AUTO_DISTILL`` is not off),
+      it is distilled once from MiniLM first (a few minutes) and then ``cascade``; else ``embedding``.
+    ``notify`` gets one line saying what was chosen and why, when it is not the fast path or costs time.
+    """
+    from ..config import settings
+    from .fewshot import is_head
+
+    if model not in (None, "", "minilm"):
+        if is_head(model) or (str(model).startswith("derived:") and _static_present(str(model))):
+            return "cascade"
+        return "embedding"
+    from importlib.util import find_spec
+
+    say = notify or (lambda line: None)
+    if find_spec("model2vec") is None:
+        say("note: using --method embedding (slow on big trees); the fast default needs static embeddings: "
+            "pip install 'localmodels[static,filetype]', then run once: localmodels distill minilm")
+        return "embedding"
+    if _static_present():
+        return "cascade"
+    if settings().auto_distill and _can_distill():
+        say(f"note: distilling {DEFAULT_STATIC} from minilm once for the fast default (model2vec, a few minutes; "
+            "LOCALMODELS_AUTO_DISTILL=0 skips this and uses --method embedding)")
+        from .distill import distill
+
+        distill("minilm")
+        return "cascade"
+    why = ("LOCALMODELS_AUTO_DISTILL=0" if _can_distill()
+           else "distilling needs pip install 'localmodels[torch,distill]'")
+    say(f"note: using --method embedding (slow on big trees): {DEFAULT_STATIC} is not in the store ({why}); "
+        "for the fast default run once: localmodels distill minilm")
+    return "embedding"
+
+
 def make_classifier(stage: Any, *, model: str | None, method: str, categories: Sequence[Category] | None = None,
                     **options: Any) -> Any:
-    """A :class:`CascadeClassifier` of ``stage`` classifiers for ``method="cascade"``, else a ``stage``."""
+    """A :class:`CascadeClassifier` of ``stage`` classifiers for ``method="cascade"``, else a ``stage``;
+    ``method="auto"``: the one :func:`choose_method` picks (its notice goes to the log)."""
+    if method == "auto":
+        import logging
+
+        method = choose_method(model, notify=logging.getLogger("localmodels.classify").warning)
     if method == "cascade":
         return CascadeClassifier(stage=stage, model=model, categories=categories, **options)
     options.pop("escalate_to", None)

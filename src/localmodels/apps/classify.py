@@ -45,6 +45,7 @@ __all__ = [
 METHODS = ("embedding", "nli", "llm")
 STREAM_FILES = 512
 JOURNAL_FILES = 32  # files scored per call, then handed to on_results (what a Ctrl-C can lose)
+STATIC_BATCH = 1024  # chunks per call to a static model (a table lookup: per-call costs dominate small batches)
 Progress = Callable[[int, int], None]
 
 
@@ -97,6 +98,7 @@ class FileClassifier:
         self.head = head_for(model, categories)
         if self.head is not None:
             self.categories, self.names = list(self.head.categories), list(self.head.names)
+            batch_size = max(batch_size, STATIC_BATCH)  # a static model embeds big batches in one call
         self.quantize = quantize
         self.prior_weight = prior_weight
         # An LLM reads one window from the head of the file (LOCALMODELS_LLM_CHUNK_CHARS, 400: the
@@ -279,7 +281,8 @@ def read_documents(found: Iterable[Found], *, max_bytes: int = DEFAULT_MAX_BYTES
         got = read_text(f, max_bytes)
         if isinstance(got, str):
             return Skipped(f.rel, got)
-        return Document(f.rel, got.text, f.size, got.encoding, got.sha256, time.perf_counter() - t0, f.name)
+        return Document(f.rel, got.text, f.size, got.encoding, got.sha256, time.perf_counter() - t0, f.name,
+                        str(f.path))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         out = list(pool.map(one, found))
@@ -325,13 +328,15 @@ def classify_paths(paths: Sequence[str | Path], *, model: str | None = None, met
                     todo.append(d)
             docs = todo
         # ... and scored JOURNAL_FILES at a time, each batch handed to ``on_results`` when done.
-        for part in range(0, len(docs), JOURNAL_FILES):
+        # A fast classifier (the cascade) says how many files a call takes (``journal_files``).
+        per_call = int(getattr(clf, "journal_files", JOURNAL_FILES))
+        for part in range(0, len(docs), per_call):
             done, left = len(files), len(found) - (len(skipped) - skipped_before) - len(resumed)  # to classify
             step = (lambda k, n, done=done, left=left: progress(done + k, left)) if progress else None
-            got = clf.classify(docs[part:part + JOURNAL_FILES], progress=step)
+            got = clf.classify(docs[part:part + per_call], progress=step)
             files += got
             if on_results is not None:
                 on_results(got)
     skipped.sort(key=lambda s: s.path)
-    return ClassifyReport(files, skipped, clf.model_label, method, clf.categories,
+    return ClassifyReport(files, skipped, clf.model_label, clf.method, clf.categories,
                           seconds=time.perf_counter() - t0, resumed=resumed)

@@ -22,7 +22,10 @@ def classify(
     model: str | None = typer.Option(
         None, "--model", "-m", help="Model reference (alias, org/name, ./folder, remote:name). Default per "
         "method: minilm (embedding, cascade), the catalog's NLI model (nli), smollm2-135m-instruct (llm)."),
-    method: str = typer.Option("embedding", "--method", help="embedding | nli | llm | cascade"),
+    method: str | None = typer.Option(
+        None, "--method", show_default=False, help="cascade | embedding | nli | llm. Default: cascade (static "
+        "embeddings + the shipped head) when derived:minilm-static is in the store or can be distilled once "
+        "(torch installed), else embedding with a notice."),
     escalate_to: str | None = typer.Option(
         None, "--escalate-to", help="cascade: model for unsure files (minilm, nli:MODEL, llm:MODEL)."),
     threshold: float | None = typer.Option(None, "--threshold", help="cascade: escalate below this top-two margin."),
@@ -51,10 +54,13 @@ def classify(
     from .output import err_console, print_json, quiet
 
     fmt = _output.format_of(output)  # bad extension: fail before any work
+    if method is None and (escalate_to or threshold is not None):
+        method = "cascade"  # the cascade's own options ask for it
+    given_model = model
     if model is None:
         from ..tasks.zero_shot import default_model
 
-        model = default_model(method)
+        model = default_model(method or "embedding")
     cats = parse_categories(categories, categories_file)
     from ..apps._journal import Journal, partial_report
 
@@ -75,11 +81,18 @@ def classify(
     from .ray_cmds import check_engine, classify_engine
 
     if check_engine(engine) == "ray":
+        method = method or "embedding"  # the default on a cluster: its workers stage MiniLM, not a static twin
         return classify_engine(
             paths, output, address=address, workers=workers, stage_from=stage_from, json_out=json_out,
             resume=resume, model=model, method=method, categories=cats, include=include or (),
             exclude=exclude or (), gitignore=not no_gitignore, max_bytes=max_size, quantize=quantize,
             prior_weight=prior_weight, max_chunks=max_chunks, print_summary=_print_summary)
+    journal.start(keep=resume)  # before any work: an output path that cannot be written fails here
+    if method is None:  # after the checks above: choosing may distill the static twin (minutes, once)
+        from ..apps.cascade import choose_method
+
+        method = choose_method(given_model, notify=lambda line: err_console().print(
+            line, highlight=False, markup=False, soft_wrap=True))
     bar = None
     progress_cb: Callable[[int, int], None] | None = None
     if not quiet() and not json_out:
@@ -99,7 +112,6 @@ def classify(
         progress_cb = _bar_updater(bar, task_id)
 
         bar.start()
-    journal.start(keep=resume)  # before any work: an output path that cannot be written fails here
     try:
         report = classify_paths(
             [str(p) for p in paths], model=model, method=method, categories=cats, include=include or (),

@@ -64,6 +64,36 @@ def _load(folder: Path) -> Any:
         return hit
 
 
+class _TokenCounts(Sequence[int]):
+    """The tokens each text took, counted on first use: a second tokenizer pass costs as much as the
+    embedding itself, and only a server's usage report reads it (classify does not)."""
+
+    def __init__(self, static: Any, texts: list[str]) -> None:
+        self._static, self._texts, self._counts = static, texts, None
+
+    def _get(self) -> list[int]:
+        if self._counts is None:
+            max_len = self._static.max_length or 512
+            self._counts = [min(len(ids), max_len) for ids in self._static.tokenize(self._texts)]
+            self._texts = []
+        return self._counts
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._get()[i]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self._get()) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
 class StaticRuntime:
     """A model2vec model (implements :class:`~localmodels.runtimes.base.Encoder`; no pairs, no logits)."""
 
@@ -101,9 +131,7 @@ class StaticRuntime:
                           dtype=np.float32)
         if normalize:
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-12
-        max_len = m.max_length or 512
-        tokens = [min(len(ids), max_len) for ids in m.tokenize(items)]
-        return Embeddings(vecs, tokens)
+        return Embeddings(vecs, _TokenCounts(m, items))
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]], *, batch_size: int = 32) -> PairScores:
         """Cosine similarity of each pair's embeddings (a static model reads no pair jointly)."""
