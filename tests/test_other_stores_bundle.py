@@ -102,6 +102,8 @@ def test_export_import_other_stores_to_an_air_gapped_store(machine: Path, tmp_pa
     assert set(refs) <= set(mine) and mine["ollama:smollm2:135m"]["format"] == "gguf"
     info = json.loads(ok("info", "ollama:smollm2:135m", "--json", env=gap).stdout)
     assert info["source"] == "ollama" and info["files"][0]["sha256"] == sha256(smollm2_gguf())
+    assert info["details"]["template"] == "{{ .Prompt }}"  # Ollama's layers travel with it
+    assert info["details"]["chat template"].startswith("in the GGUF")
     # a second import of the same bundle changes nothing and still verifies
     ok("import", str(bundle), env=gap)
     assert all(c["ok"] for c in json.loads(ok("verify", "--json", env=gap).stdout))

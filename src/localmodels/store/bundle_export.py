@@ -112,6 +112,7 @@ def _from_store(name: str, ref: str, lm: LocalModel) -> BundleModel | None:
     if not lm.commit or not repo_id:
         return None
     model = BundleModel(name=name, ref=lm.ref, repo_id=repo_id, commit=lm.commit, source=lm.source,
+                        details=dict(lm.metadata.get("details") or {}) or None,
                         files=[BundleFile(path=f.path, size=f.size, sha256=str(f.sha256), blob=str(f.sha256))
                                for f in sorted(lm.files, key=lambda f: f.path)])
     model._folder = Path(lm.path)

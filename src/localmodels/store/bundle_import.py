@@ -30,6 +30,7 @@ from ..errors import (
     UnsafeFileError,
     UsageError,
 )
+from ..sources import _records as rec
 from ..sources import hashcache
 from ..sources._files import sha256_file
 from ..sources._hflayout import HEX40 as _HEX40
@@ -226,8 +227,11 @@ def _adopt(index: BundleIndex) -> None:
                 continue
             src = source_for(m.source)
             spec = src.parse(m.ref)
-            if spec is not None:
-                src.adopt(spec)
+            key = src.adopt(spec) if spec is not None else None
+            r = rec.load(key) if key and m.details else None
+            if r is not None:  # what info shows of it there (Ollama's template, params...)
+                r.extra["details"] = m.details
+                r.try_save()
         except Exception:  # noqa: BLE001 - the files are in place; the store adopts them on first use anyway
             pass
 

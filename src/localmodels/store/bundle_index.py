@@ -19,6 +19,7 @@ import json
 import re
 import tarfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
@@ -56,7 +57,15 @@ class BundleModel(BaseModel):
     commit: str
     files: list[BundleFile]
     source: str | None = None  # None: a Hub model; else the kind of the source that records it (ollama...)
+    details: dict[str, Any] | None = None  # what ``info`` shows of it (Ollama's template, params, system...)
     _folder: Path | None = PrivateAttr(default=None)  # export: where the files are read from
+
+    @field_validator("details")
+    @classmethod
+    def _details(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None and len(json.dumps(v)) > 1 << 20:
+            raise ValueError("details larger than 1 MiB")
+        return v
 
     @field_validator("source")
     @classmethod
