@@ -5,7 +5,9 @@
     Discovery     what a store's scan found, and notes on what it skipped (junk, missing blobs)
     FoundSource   the Source every such store shares: ``present`` links the files into a folder of
                   ours (``LOCALMODELS_HOME/links/<kind>/<key>/``) so the runtimes find ``*.gguf``
-                  there, records them, and ``rm`` never deletes them
+                  there and records them; ``pull`` hashes them and hard-links them into our own
+                  HF-shaped folder (:mod:`.found_copy`), which export / import carry; ``rm``
+                  deletes only that copy of ours, never the tool's files
 
 :mod:`.other_stores` lists the built-in ones; :func:`discover_all` runs the scans it is given.
 """
@@ -298,7 +300,8 @@ class FoundSource(SourceBase):
 
     def fetch(self, spec: Spec, *, force: bool = False, install: bool = False, progress: bool = False,
               offline: bool = False) -> LocalModel:
-        """Record the model where it lies (every file hashed, and held to the store's own digest)."""
+        """Record the model (every file hashed, and held to the store's own digest), hard-linked into our
+        HF-shaped folder when it can be (else where it lies); our copy when the tool no longer has it."""
         found = self.find(spec)
         if found is None or found.problem:
             copy = self._copy(spec)
