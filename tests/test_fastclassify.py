@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -260,3 +261,25 @@ def test_potion_catalog_entry_pulls_from_a_hub_and_embeds(tmp_path, hub):  # noq
     assert isinstance(runtime_for("potion-8m", "encoder"), StaticRuntime)
     v = embed(["hello world", "paris france"], model="potion-8m")
     assert v.shape == (2, 8) and lm.name == "minishlab/potion-base-8M"
+
+
+def test_10k_benchmark_runs_the_cli_on_a_copied_tree_and_reports_its_figures(tmp_path, shared_home):
+    """benchmarks/classify_10k.py, small: it copies real text files, runs the default classify as a user does and
+    prints files/s, share escalated, peak RSS and the load average (no speed asserted: benchmarks print ratios)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "fig.json"
+    env = {**os.environ, "LOCALMODELS_AUTO_DISTILL": "0"}
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "classify_10k.py"), "--files", "12",
+                        "--source", str(ROOT / "examples"), "--json", str(out)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    fig = json.loads(out.read_text())
+    assert fig["files_classified"] == 12 and fig["method"] == "embedding" and "distill minilm" in fig["notice"]
+    for key in ("wall_s", "files_per_s", "escalated_share", "peak_rss_mb", "ratio_to_60s_goal",
+                "loadavg_1m_before_after", "cpu_s"):
+        assert key in fig
+    assert "x the 60 s goal" in r.stdout and "load average" in r.stdout
