@@ -9,7 +9,11 @@
    whose result replaces the cheap one; the file's ``evidence`` says it was escalated and why.
 
 The default threshold is the one stored with the head, chosen on the files bench by
-leave-projects-out cross-validation (``benchmarks/fastclassify.py``), never by hand.
+leave-projects-out cross-validation (``benchmarks/fastclassify.py``), never by hand. It came out 0:
+the default cascade escalates nothing unless ``threshold`` is given.
+
+:func:`choose_method` makes the cascade ``classify``'s default wherever it can run (the static twin
+in the store, or distillable once), else ``embedding`` with a notice.
 """
 
 from __future__ import annotations
@@ -236,11 +240,18 @@ def choose_method(model: str | None, *, notify: Callable[[str], None] | None = N
     if _static_present():
         return "cascade"
     if settings().auto_distill and _can_distill():
-        say(f"note: distilling {DEFAULT_STATIC} from minilm once for the fast default (model2vec, a few minutes; "
-            "LOCALMODELS_AUTO_DISTILL=0 skips this and uses --method embedding)")
+        from filelock import FileLock
+
+        from ..sources.derived import derived_folder
         from .distill import distill
 
-        distill("minilm")
+        folder = derived_folder(DEFAULT_STATIC.split(":", 1)[1])
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder.parent / f".{folder.name}.lock")):  # two classify runs distill once
+            if not _static_present():
+                say(f"note: distilling {DEFAULT_STATIC} from minilm once for the fast default (model2vec, a few "
+                    "minutes; LOCALMODELS_AUTO_DISTILL=0 skips this and uses --method embedding)")
+                distill("minilm")
         return "cascade"
     why = ("LOCALMODELS_AUTO_DISTILL=0" if _can_distill()
            else "distilling needs pip install 'localmodels[torch,distill]'")
