@@ -40,6 +40,8 @@ def test_static_distilled_from_tiny_bert_embeds_verifies_and_heads_reload(tmp_pa
     assert isinstance(enc, StaticRuntime)
     vecs = embed(["Barack Obama visited Paris.", "The stock market fell."], model=ref)
     assert vecs.shape == (2, enc.dims()) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+    texts = ["Barack Obama visited Paris.", "The stock market fell."]  # tokens: counted when read (usage)
+    assert list(enc.embed_batch(texts).tokens) == [len(ids) for ids in enc.static.tokenize(texts)]
     made = store.resolve(ref).metadata["derived"]
     assert made["kind"] == "static" and len(made["teacher"]["digest"]) == 64
     assert all(c.ok for c in store.verify(ref))
