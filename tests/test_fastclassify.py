@@ -193,6 +193,7 @@ def test_default_method_is_the_cascade_when_the_static_twin_is_in_the_store(tmp_
     assert "note:" not in r.stderr and json.loads(r.stdout)["method"] == "cascade"
     recs = json.loads(out.read_text())["files"]
     assert len(recs) == 2 and all(f["method"] in ("cascade", "cascade>embedding") for f in recs)
+    assert json.loads(r.stdout)["escalated"] == sum(f["method"] == "cascade>embedding" for f in recs)
     assert {f["model"] for f in recs if f["method"] == "cascade"} <= {"derived:minilm-static"}
     # --threshold alone asks for the cascade too; the Python API takes method="auto"
     r = cli("classify", "-i", str(tree), "-o", str(out), "--categories", "code,money", "--threshold", "0", "--json")

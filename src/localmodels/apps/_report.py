@@ -64,11 +64,13 @@ class ClassifyReport:
 
     def records(self) -> list[dict[str, Any]]:
         """Every classified file (kept from the earlier run first), as JSON-ready records."""
-        kept = {r["path"] for r in (f.to_dict() for f in self.files)}
-        return [r for r in self.resumed if r.get("path") not in kept] + [f.to_dict() for f in self.files]
+        own = [f.to_dict() for f in self.files]
+        kept = {r["path"] for r in own}
+        return [r for r in self.resumed if r.get("path") not in kept] + own
 
-    def summary(self) -> dict[str, Any]:
-        records = self.records()
+    def summary(self, records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Counts, mean confidences, timing (``records``: :meth:`records`, when the caller has them)."""
+        records = self.records() if records is None else records
         counts = {c.name: 0 for c in self.categories}
         conf: dict[str, list[float]] = {c.name: [] for c in self.categories}
         for r in records:
@@ -87,10 +89,13 @@ class ClassifyReport:
             "seconds": round(self.seconds, 3),
             "files_per_second": round(len(self.files) / self.seconds, 2) if self.seconds > 0 else None,
             "categories": {c.name: c.description for c in self.categories},
+            **({"escalated": sum(1 for r in records if str(r.get("method", "")).startswith("cascade>"))}
+               if self.method == "cascade" else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": self.summary(), "files": self.records(), "skipped": [s.to_dict() for s in self.skipped]}
+        records = self.records()
+        return {"summary": self.summary(records), "files": records, "skipped": [s.to_dict() for s in self.skipped]}
 
 
 def chunk_text(text: str, chunk_chars: int, max_chunks: int) -> list[str]:

@@ -176,6 +176,8 @@ def _print_summary(report, summary: dict, output: Path) -> None:
         c.print(f"[yellow]skipped {len(report.skipped)}[/] ({why})", highlight=False)
     rate = summary.get("files_per_second")
     extra = f", {summary['resumed']} kept from the last run" if summary["resumed"] else ""
+    if summary.get("escalated") is not None:  # the cascade: how many unsure files the expensive model decided
+        extra += f", {summary['escalated']} escalated"
     c.print(f"classified {summary['classified_now']} files in {summary['seconds']:.1f} s"
             + (f" ({rate:.1f} files/s)" if rate else "") + extra + f" -> [bold]{output}[/]", highlight=False)
 
