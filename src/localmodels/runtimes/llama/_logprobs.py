@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..base import TokenLogprob
+from ._decode import decode, log_softmax
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,10 +52,9 @@ class TokenLogprobs:
             llama_cpp.llama_memory_seq_rm(mem, -1, 0, -1)
             llm.n_tokens = 0
             try:
-                from ._batched import _rows
-
                 want = [(t, i, 0, i + 1 >= max(start, 1)) for i, t in enumerate(full[:-1])]
-                rows = [r for r in _rows(llm, self.n_vocab, want) if r is not None] if want else []
+                got = decode(llm._ctx, llm._batch.batch, llm.n_batch, self.n_vocab, want) if want else []
+                rows = [r for r in got if r is not None]
             finally:
                 llama_cpp.llama_memory_seq_rm(mem, -1, 0, -1)
                 llm.n_tokens = 0
@@ -67,7 +67,7 @@ class TokenLogprobs:
             if i == 0:
                 out.append(TokenLogprob(text, None, list(raw), offset, []))
             else:
-                row = _log_softmax(rows[i - first_scored])
+                row = log_softmax(rows[i - first_scored])
                 out.append(TokenLogprob(text, float(row[full[i]]), list(raw), offset, self._top(row, top)))
             offset += len(text)
         return out
@@ -87,10 +87,3 @@ class TokenLogprobs:
             raw = self._piece(t)
             out.append((raw.decode("utf-8", errors="replace"), float(row[t]), list(raw)))
         return out
-
-
-def _log_softmax(row: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    m = row.max()
-    return row - (m + np.log(np.exp(row - m).sum()))

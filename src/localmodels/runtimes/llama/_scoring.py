@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import UsageError
 from ..base import LabelScores
+from ._decode import decode, log_softmax
 
 if TYPE_CHECKING:
     import numpy as np
@@ -98,7 +99,8 @@ class LabelScoring:
 
     def label_logprobs(self, prompts: Sequence[str], answers: Sequence[str]) -> list[list[float]]:
         """log P(answer | prompt) for every prompt and answer: prompts in groups of parallel sequences
-        (``LOCALMODELS_LLM_BATCH``), else one prompt and one answer after another (the reference)."""
+        (``LOCALMODELS_LLM_BATCH``, ``_batched``), else one prompt and its answers after another.
+        Both give the same numbers to the bit (a batch-invariant llama.cpp: ``_cpp``)."""
         from ...config import settings
 
         toks = [self.tokenize(p, add_bos=True, special=False) for p in prompts]
@@ -109,22 +111,17 @@ class LabelScoring:
                     f"prompt of {len(t)} tokens plus the answer does not fit the context of {self.n_ctx} tokens",
                     hint="shorten the text or load the model with a larger context (--n-ctx, LOCALMODELS_N_CTX)",
                 )
-        group = self.group_size(len(answers), settings().llm_batch)  # type: ignore[attr-defined]
-        if group < 1:
-            return [self.continuation_logprobs(t, c) for t, c in zip(toks, conts)]
-        out: list[list[float]] = []
-        i = 0
-        while i < len(toks):
-            j, used = i, 0
-            while j < len(toks) and j - i < group:
-                need = len(toks[j]) + sum(len(x) for x in conts[j])
-                if j > i and used + need > self.n_ctx - 8:
-                    break
-                used += need
-                j += 1
-            out += self.batched_logprobs(toks[i:j], conts[i:j])  # type: ignore[attr-defined]
-            i = j
-        return out
+        group = self.group_size(settings().llm_batch)  # type: ignore[attr-defined]
+        out: list[list[float] | None] = [None] * len(toks)
+        batchable = [i for i in range(len(toks)) if group and self.fits_scoring_sequence(toks[i], conts[i])]  # type: ignore[attr-defined]
+        for start in range(0, len(batchable), max(group, 1)):
+            idx = batchable[start:start + group]
+            for i, got in zip(idx, self.batched_logprobs([toks[i] for i in idx], [conts[i] for i in idx])):  # type: ignore[attr-defined]
+                out[i] = got
+        for i, got in enumerate(out):
+            if got is None:  # sequentially: batching off, or the prompt is longer than a scoring sequence
+                out[i] = self.continuation_logprobs(toks[i], conts[i])
+        return out  # type: ignore[return-value]
 
     def score_labels_batch(self, prompts: Sequence[str], labels: Sequence[str], *, temperature: float = 0.0,
                            seed: int | None = None) -> list[LabelScores]:
@@ -173,7 +170,7 @@ class LabelScoring:
                     f"prompt of {n} tokens plus the answer does not fit the context of {self.n_ctx}",
                     hint="shorten the text or load the model with a larger n_ctx (LOCALMODELS_N_CTX)",
                 )
-            first = _log_softmax(self._prime(list(prefix)))
+            first = log_softmax(self._prime(list(prefix)))
             out: list[float] = []
             try:
                 for cont in continuations:
@@ -185,7 +182,7 @@ class LabelScoring:
                     if len(cont) > 1:
                         rows = self._decode_rows(cont[:-1], n_past=n)
                         for row, tok in zip(rows, cont[1:]):
-                            total += float(_log_softmax(row)[tok])
+                            total += float(log_softmax(row)[tok])
                         llm._ctx.kv_cache_seq_rm(-1, n, -1)
                     out.append(total)
             finally:
@@ -222,22 +219,6 @@ class LabelScoring:
 
     def _decode_rows(self, tokens: list[int], *, n_past: int) -> list[np.ndarray]:
         """Decode ``tokens`` at positions ``n_past...`` and return the logits after each one."""
-        import numpy as np
-
         llm = self.llm
-        rows = []
-        for i in range(0, len(tokens), llm.n_batch):
-            chunk = tokens[i:i + llm.n_batch]
-            llm._batch.set_batch(batch=chunk, n_past=n_past + i, logits_all=True)
-            llm._ctx.decode(llm._batch)
-            for j in range(len(chunk)):
-                ptr = llm._ctx.get_logits_ith(j)
-                rows.append(np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64))
-        return rows
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    m = logits.max()
-    return logits - (m + np.log(np.exp(logits - m).sum()))
+        items = [(t, n_past + i, 0, True) for i, t in enumerate(tokens)]
+        return decode(llm._ctx, llm._batch.batch, llm.n_batch, self.n_vocab, items)  # type: ignore[return-value]

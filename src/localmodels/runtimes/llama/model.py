@@ -13,7 +13,7 @@ from ...errors import RuntimeFailure, UsageError
 from ...results import Generation
 from .._stream import GenerationStream
 from ._batched import BatchedScoring
-from ._cpp import _import_llama_cpp, _warn_once
+from ._cpp import _import_llama_cpp, _warn_once, batch_invariant_loading
 from ._logprobs import TokenLogprobs
 from ._scoring import LabelScoring
 from .gguf import GGUFInfo
@@ -87,7 +87,8 @@ class LlamaModel(LabelScoring, BatchedScoring, TokenLogprobs):
         if settings.seed is not None:
             kwargs["seed"] = settings.seed
         try:
-            llm = llama_cpp.Llama(model_path=str(path), **kwargs)
+            with batch_invariant_loading(llama_cpp):
+                llm = llama_cpp.Llama(model_path=str(path), **kwargs)
         except (ValueError, RuntimeError, OSError) as e:
             raise RuntimeFailure(
                 f"llama.cpp could not load {path}: {e}",
