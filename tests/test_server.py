@@ -11,9 +11,7 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,16 +21,11 @@ import openai
 import psutil
 import pytest
 
+from live_server import free_port, localmodels, start_process, stop_process
 from localmodels.errors import UsageError
 
 KEY = "test-key-" + "7f3a9c2e5b" * 3
 BODY_MARKER = "SECRET-BODY-MARKER-4711"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Live:
@@ -57,31 +50,15 @@ def start_server(home: Path, *args: str, key: str | None = None) -> Live:
     if key:
         env["LM_TEST_API_KEY"] = key
     log = home / f"server-{port}.log"
-    cmd = [sys.executable, "-m", "localmodels", "serve", "--port", str(port), *args]
+    cmd = localmodels("serve", "--port", str(port), *args)
     if key:
         cmd += ["--api-key-env", "LM_TEST_API_KEY"]
-    proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return Live(proc, url, home, log)
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"server did not start: {log.read_text()}")
+    return Live(start_process(cmd, env, url + "/health", log), url, home, log)
 
 
 def stop_server(live: Live) -> str:
-    live.proc.terminate()
-    try:
-        live.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        live.proc.kill()
-        live.proc.wait()
+    stop_process(live.proc, wait_s=15)
     return live.log.read_text()
 
 

@@ -7,53 +7,26 @@ origins outside ``OLLAMA_ORIGINS``. A real ``serve`` subprocess on 127.0.0.1, wi
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from live_server import free_port, localmodels, start_process, stop_process
+
 EVIL = "http://evil.example"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(home: Path, **env_extra: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LOCALMODELS_HOME": str(home / "lm"), "HF_HOME": str(home / "hf"), "HF_HUB_OFFLINE": "1",
            "HF_HUB_DISABLE_TELEMETRY": "1", **env_extra}
-    log = (home / f"server-{port}.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "localmodels", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {(home / log.name).read_text()}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    proc = start_process(localmodels("serve", "--port", str(port)), env, url + "/health",
+                         home / f"server-{port}.log")
+    return proc, url
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +34,7 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("serve-origin")
     proc, url = _start(home)
     yield url, home
-    _stop(proc)
+    stop_process(proc)
 
 
 def test_state_changing_ollama_routes_refuse_a_foreign_origin(server):
@@ -122,7 +95,7 @@ def test_listed_origins_pass_and_get_cors(tmp_path):
                                                       "Access-Control-Request-Headers": "content-type"})
             bad = http.get("/api/version", headers={"Origin": EVIL})
     finally:
-        _stop(proc)
+        stop_process(proc)
     assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == app
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == app
     assert bad.status_code == 403

