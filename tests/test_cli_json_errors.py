@@ -32,3 +32,11 @@ def test_without_json_stdout_stays_empty_on_error(cli, tmp_path):
 def test_json_after_a_double_dash_is_an_argument_not_the_flag(cli, tmp_path):
     r = cli("info", "--", "--json", env={"HF_HUB_OFFLINE": "1"})
     assert r.returncode != 0 and not r.stdout.strip().startswith("{"), r.stdout
+
+
+def test_error_text_in_brackets_is_printed_as_written(cli):
+    """A message or hint holding ``[...]`` (a ref, ``pip install 'localmodels[static]'``) is text, not
+    rich markup: ``x[static]y`` used to print as ``xy`` (and ``localmodels[distill]`` as ``localmodels``)."""
+    r = cli("info", "x[static]y", env={"HF_HUB_OFFLINE": "1"})
+    assert r.returncode != 0
+    assert "'x[static]y'" in r.stderr, r.stderr

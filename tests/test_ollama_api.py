@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,14 +21,10 @@ import ollama
 import openai
 import pytest
 
+from live_server import free_port, localmodels, start_process, stop_process
+
 KEY = "ollama-test-key-" + "4c1d8e2a" * 3
 TEXTS = ["A man is eating food.", "The stock market fell sharply today.", "Ein Hund spielt im Park."]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -46,12 +40,7 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=180)
 
     def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, wait_s=15)
         return self.log.read_text()
 
 
@@ -59,24 +48,13 @@ def start(home: Path, *args: str, env: dict[str, str] | None = None, key: str | 
     port = free_port()
     full_env = {**os.environ, "LOCALMODELS_HOME": str(home / "localmodels"), "HF_HOME": str(home / "hf"),
                 **(env or {})}
-    cmd = [sys.executable, "-m", "localmodels", "serve", "--port", str(port), *args]
+    cmd = localmodels("serve", "--port", str(port), *args)
     if key:
         full_env["LM_OLLAMA_TEST_KEY"] = key
         cmd += ["--api-key-env", "LM_OLLAMA_TEST_KEY"]
-    log = home / f"server-{port}.log"
-    proc = subprocess.Popen(cmd, env=full_env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return Server(proc, url, home, log)
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"server did not start: {log.read_text()}")
+    log = home / f"server-{port}.log"
+    return Server(start_process(cmd, full_env, url + "/health", log, timeout_s=90), url, home, log)
 
 
 @pytest.fixture(scope="module")

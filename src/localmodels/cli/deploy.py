@@ -56,7 +56,7 @@ def plan(
     """Bytes each model needs (present files zero, shared blobs once), free space, margin; exit 1 if short."""
     from ..store import plan as planning
     from ..store._manage import parse_size
-    from .output import console, err_console, print_json, print_table
+    from .output import console, err_console, print_error, print_json, print_table
 
     keep = parse_size(reserve)
     if refs:
@@ -79,8 +79,7 @@ def plan(
     if not p.fits:
         if not json_out:
             err = p.error()
-            err_console().print(f"[bold red]error:[/] {err.message}", highlight=False, soft_wrap=True)
-            err_console().print(f"[yellow]hint:[/] {err.hint}", highlight=False, soft_wrap=True)
+            print_error(err.message, err.hint)
         raise typer.Exit(1)
 
 

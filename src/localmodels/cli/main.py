@@ -103,16 +103,14 @@ def wants_json(args: list[str]) -> bool:
 
 
 def report_error(err: LocalModelsError) -> None:
-    from .output import err_console
+    from .output import print_error
 
     if _json_errors:  # a program that asked for JSON reads stdout: it gets the error there too
         from .output import print_json
 
         print_json({"error": {"type": type(err).__name__, "message": err.message, "hint": err.hint,
                               "exit_code": err.exit_code}})
-    err_console().print(f"[bold red]error:[/] {err.message}", highlight=False, markup=True, soft_wrap=True)
-    if err.hint:
-        err_console().print(f"[yellow]hint:[/] {err.hint}", highlight=False, soft_wrap=True)
+    print_error(err.message, err.hint)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,16 @@ def err_console():
     return Console(stderr=True)
 
 
+def print_error(message: str, hint: str | None = None) -> None:
+    """``error: MESSAGE`` and ``hint: HINT`` on stderr; the texts are printed as written (a ref or
+    ``pip install 'localmodels[static]'`` holds brackets that rich would read as markup)."""
+    from rich.markup import escape
+
+    err_console().print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    if hint:
+        err_console().print(f"[yellow]hint:[/] {escape(hint)}", highlight=False, soft_wrap=True)
+
+
 # Set by the global ``--quiet`` option for this run of the CLI.
 _quiet = False
 
