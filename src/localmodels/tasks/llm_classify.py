@@ -24,7 +24,7 @@ with ``score_labels``, each in its own way:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import UsageError
@@ -71,7 +71,7 @@ def llm_classify(
     if multi_label:
         out = [_classify_multi(llm, text, labels, descriptions, temperature, seed, name) for text in texts]
     elif with_reasoning:
-        out = [_classify_single(llm, text, labels, descriptions, temperature, seed, name) for text in texts]
+        out = _classify_reasoned(llm, texts, labels, descriptions, temperature, seed, name)
     else:
         out = _classify_many(llm, texts, labels, descriptions, temperature, seed, name)
     if not no_logprobs_ok and any(r.method.endswith("nologprobs") for r in out):
@@ -132,16 +132,21 @@ def _yes_no_prompt(text: str, label: str, description: str | None) -> tuple[str,
 # ------------------------------------------------------------------------------------------ answers
 
 
-def _fitted_prompt(llm: LLM, text: str, labels: list[str], descriptions: dict[str, str] | None,
-                   with_reasoning: bool) -> str:
+def _prompt_fitter(llm: LLM, labels: list[str], descriptions: dict[str, str] | None,
+                   with_reasoning: bool) -> Callable[[str], str]:
+    """text -> its prompt, the text cut to fit the context (labels and empty prompt measured once)."""
     longest = max(llm.count_tokens(" " + x + "\n") for x in labels)
     reserve = (REASONING_MAX_CHARS + 40 + 2 * longest) if with_reasoning else longest + 4
     template = build_prompt("", labels, descriptions, json_answer=with_reasoning)
-    fitted = llm.fit_text(text, prompt_without_text=template, answer_tokens=reserve)
-    return build_prompt(fitted, labels, descriptions, json_answer=with_reasoning)
+
+    def fit(text: str) -> str:
+        fitted = llm.fit_text(text, prompt_without_text=template, answer_tokens=reserve)
+        return build_prompt(fitted, labels, descriptions, json_answer=with_reasoning)
+
+    return fit
 
 
-def _result(got: LabelScores, labels: list[str], name: str, reasoning: str | None) -> Classification:
+def _result(got: LabelScores, name: str, reasoning: str | None) -> Classification:
     if got.probs is None:  # no confidence to report: None, never a made-up number
         return Classification(got.label, None, {}, model=name, method=got.method,  # type: ignore[arg-type]
                               labels=[got.label], reasoning=got.reasoning or NO_LOGPROBS_NOTE)
@@ -151,18 +156,24 @@ def _result(got: LabelScores, labels: list[str], name: str, reasoning: str | Non
 
 def _classify_many(llm: LLM, texts: list[str], labels: list[str], descriptions: dict[str, str] | None,
                    temperature: float, seed: int | None, name: str) -> list[Classification]:
-    prompts = [_fitted_prompt(llm, t, labels, descriptions, False) for t in texts]
-    if not prompts:
+    if not texts:
         return []
-    got = llm.score_labels_batch(prompts, labels, temperature=temperature, seed=seed)
-    return [_result(g, labels, name, None) for g in got]
+    fit = _prompt_fitter(llm, labels, descriptions, False)
+    got = llm.score_labels_batch([fit(t) for t in texts], labels, temperature=temperature, seed=seed)
+    return [_result(g, name, None) for g in got]
 
 
-def _classify_single(llm: LLM, text: str, labels: list[str], descriptions: dict[str, str] | None,
-                     temperature: float, seed: int | None, name: str) -> Classification:
-    prompt = _fitted_prompt(llm, text, labels, descriptions, True)
-    got = llm.score_labels(prompt, labels, key="category", with_reasoning=True, temperature=temperature, seed=seed)
-    return _result(got, labels, name, got.reasoning)
+def _classify_reasoned(llm: LLM, texts: list[str], labels: list[str], descriptions: dict[str, str] | None,
+                       temperature: float, seed: int | None, name: str) -> list[Classification]:
+    if not texts:
+        return []
+    fit = _prompt_fitter(llm, labels, descriptions, True)
+    out = []
+    for text in texts:
+        got = llm.score_labels(fit(text), labels, key="category", with_reasoning=True, temperature=temperature,
+                               seed=seed)
+        out.append(_result(got, name, got.reasoning))
+    return out
 
 
 def _classify_multi(llm: LLM, text: str, labels: list[str], descriptions: dict[str, str] | None,
