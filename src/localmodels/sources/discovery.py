@@ -200,7 +200,7 @@ class FoundSource(SourceBase):
         """Our record of our copy when its files are all there (adopting a copy an import placed)."""
         key = self.key(spec)
         r = rec.load(key)
-        if r is None and found_copy.snapshot_of(self.kind, key) is not None and self.adopt(spec):
+        if r is None and self.adopt(spec):
             r = rec.load(key)
         return r if r is not None and found_copy.is_copy(r) and not r.missing_or_changed() else None
 
@@ -217,13 +217,10 @@ class FoundSource(SourceBase):
         """Record our copy of ``spec`` (an import placed it); its key, or None when there is none or
         its files do not add up to its commit."""
         key = self.key(spec)
-        where = found_copy.snapshot_of(self.kind, key)
-        if where is None:
+        got = found_copy.adoptable(self.kind, key)
+        if got is None:
             return None
-        repo, commit = where
-        files = found_copy.files_of(repo, commit)
-        if not files or found_copy.content_commit([(f["path"], f["sha256"]) for f in files]) != commit:
-            return None
+        repo, commit, files = got
         name = self.display_name(spec)
         rec.Record(key=key, ref=spec.ref, name=name, source=self.kind, path=str(repo.snapshot(commit)), files=files,
                    served_by=f"{self.kind}:{name}", repo_id=repo.repo_id, commit=commit, pulled_at=rec.now_iso(),
