@@ -151,15 +151,18 @@ def same(copy: rec.Record, files: Sequence[Any]) -> bool:
     return len(files) == len(recorded)
 
 
+def held_bytes(repo: RepoFolder) -> int:
+    """The bytes of ``repo``'s blobs only we hold (a blob another tool still links frees nothing)."""
+    sizes = (b.stat() for b in repo.blobs())
+    return sum(st.st_size for st in sizes if st.st_nlink == 1)
+
+
 def remove(kind: str, key: str, *, dry_run: bool) -> list[dict[str, Any]]:
     """Delete our copy (links and blobs we hold); the bytes are freed only where no one else links them."""
     repo = repo_of(kind, key)
     if not repo.path.is_dir():
         return []
-    freed = 0
-    for blob in repo.blobs():
-        st = blob.stat()
-        freed += st.st_size if st.st_nlink == 1 else 0
+    freed = held_bytes(repo)
     if not dry_run:
         remove_path(repo.path, root())
     return [{"kind": "copy", "path": str(repo.path), "bytes": freed, "name": key}]
@@ -173,8 +176,7 @@ def stored(kind: str, records: Sequence[rec.Record], remove: Any) -> list[Stored
         if r.source != kind or not is_copy(r):
             continue
         repo = repo_of(kind, r.key)
-        held = sum(b.stat().st_size for b in repo.blobs() if b.stat().st_nlink == 1)
-        out.append(StoredModel(r.ref, held, rec.parse_iso(r.last_used or r.pulled_at),
+        out.append(StoredModel(r.ref, held_bytes(repo), rec.parse_iso(r.last_used or r.pulled_at),
                                lambda dry, ref=r.ref: remove(ref, dry)))
     return out
 
@@ -192,9 +194,7 @@ def orphans(dry_run: bool, kinds: Sequence[str]) -> list[dict[str, Any]]:
             continue
         if any(str(repo.snapshot(c)) in named for c in repo.commits()):
             continue
-        out.append({"kind": "copy", "path": str(folder), "bytes": sum(b.stat().st_size for b in repo.blobs()
-                                                                      if b.stat().st_nlink == 1),
-                    "name": folder.name})
+        out.append({"kind": "copy", "path": str(folder), "bytes": held_bytes(repo), "name": folder.name})
         if not dry_run:
             remove_path(folder, base)
     return out
