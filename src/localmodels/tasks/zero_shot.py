@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import ModelNotFoundError, UsageError
 from ..results import Classification
 from ..runtimes.base import Encoder
 from ..runtimes.registry import runtime_for
@@ -50,8 +50,6 @@ def default_model(method: str) -> str:
 
 
 def _nli_runtime(model: str, quantize: str | None, defaulted: bool) -> Encoder:
-    from ..errors import ModelNotFoundError
-
     try:
         return runtime_for(model, "encoder", quantize=quantize, task="zero-shot")
     except ModelNotFoundError as e:
