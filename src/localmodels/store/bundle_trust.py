@@ -55,11 +55,10 @@ def _check_model(model: BundleModel, cache: Path) -> bool:
     return vouched
 
 
-def check_against_store(index: BundleIndex, cache: Path | Callable[[BundleModel], Path]) -> list[str]:
+def check_against_store(index: BundleIndex, root_of: Callable[[BundleModel], Path]) -> list[str]:
     """Refuse a bundle that would change a file of a commit already held (see the module docstring);
-    return the models (``org/name@commit``) with files vouched for by the bundle alone. ``cache`` is
-    the Hugging Face cache, or gives each model's root (another tool's model goes to our copies)."""
-    root_of = cache if callable(cache) else (lambda _m: cache)
+    return the models (``org/name@commit``) with files vouched for by the bundle alone. ``root_of``
+    gives each model's root (the Hugging Face cache, or our copies for another tool's model)."""
     return [m.label for m in index.models if not _check_model(m, root_of(m))]
 
 
