@@ -18,6 +18,7 @@ from ..sources._files import sha256_file
 from ..sources._hflayout import is_commit, valid_revision
 from ..sources.hfcache import RepoFolder
 from .bundle_index import BundleModel
+from .permissions import secure_repo_folder
 
 
 class Placer:
@@ -95,9 +96,7 @@ def stage_repo(root: Path, model: BundleModel, staged: Path) -> RepoFolder:
         link = repo.snapshot(model.commit) / f.path
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(os.path.relpath(blob, link.parent))
-    from .permissions import secure_repo_folder  # the store's modes before the move, as a pull gives them
-
-    secure_repo_folder(repo.path)
+    secure_repo_folder(repo.path)  # the store's modes before the move, as a pull gives them
     return repo
 
 
