@@ -97,7 +97,7 @@ def other_store_rows(known_paths: set[str]) -> list[ModelRow]:
     for r in found:
         if r.path in known_paths:
             continue
-        licence = (r.license or "").strip().splitlines()[0][:60] if (r.license or "").strip() else ""
+        licence = next(iter((r.license or "").strip().splitlines()), "")[:60]  # its first line
         when = datetime.fromtimestamp(r.modified, UTC).isoformat(timespec="seconds") if r.modified else ""
         rows.append(ModelRow(name=r.ref, source=r.store, size=int(r.size), license=licence,
                              status="problem" if r.problem else "found", last_used="", modified=when,
