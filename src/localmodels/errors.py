@@ -214,15 +214,16 @@ def from_os_error(err: OSError, *, path: str | os.PathLike | None = None,
             "requests", "urllib3", "httpx", "httpcore", "socket", "ssl"):
         return NetworkError(f"network error: {err}", hint="check the connection (and HF_ENDPOINT); retry later")
     code = err.errno
-    raw = path if path is not None else (err.filename if err.filename is not None else None)
+    raw = path if path is not None else err.filename
     p = Path(os.fsdecode(raw)) if raw is not None else None
+    where = str(p) if p is not None else None  # the error's path
     shown = _short(str(p)) if p is not None else "a file"
     owner = _owner_var(p, folders) if p is not None else None
     move = (f"or set {owner[0]} to another folder (it is {owner[1]})" if owner else None)
     reason = err.strerror or str(err)
     if code in _NO_SPACE:
         return StorageError(
-            f"the disk is full: no space left to write {shown}", path=str(p) if p else None, errno=code,
+            f"the disk is full: no space left to write {shown}", path=where, errno=code,
             hint="free space on that disk (localmodels du shows what the store takes; localmodels prune "
                  "--max-size SIZE removes the least recently used models)" + (f", {move}" if move else ""))
     if code in _DENIED:
@@ -232,7 +233,7 @@ def from_os_error(err: OSError, *, path: str | os.PathLike | None = None,
                     f"(ls -ld {owner[1]}), {move}")
         else:
             hint = f"check the permissions of {shown} (ls -l), or use a path this user can read and write"
-        return StorageError(f"{what}: {shown}", path=str(p) if p else None, errno=code, hint=hint)
+        return StorageError(f"{what}: {shown}", path=where, errno=code, hint=hint)
     if code in (_errno.ENOTDIR, _errno.EEXIST) and p is not None:
         blocker = _not_a_folder(p)
         if blocker is not None:
@@ -249,18 +250,18 @@ def from_os_error(err: OSError, *, path: str | os.PathLike | None = None,
                 path=str(blocker), errno=code,
                 hint=f"move or remove the file {_short(str(blocker))}" + (f", {move}" if move else ""))
     if code == _errno.EISDIR:
-        return StorageError(f"{shown} is a folder, but a file is needed", path=str(p) if p else None, errno=code,
+        return StorageError(f"{shown} is a folder, but a file is needed", path=where, errno=code,
                             hint="give the path of a file in that folder")
     if code == _errno.ENAMETOOLONG:
-        return StorageError(f"a file name is too long for the file system: {shown}", path=str(p) if p else None,
+        return StorageError(f"a file name is too long for the file system: {shown}", path=where,
                             errno=code, hint="use a shorter name: each part of a path may have at most 255 bytes")
     if code == _errno.ENOENT:
-        return StorageError(f"no such file or folder: {shown}", path=str(p) if p else None, errno=code,
+        return StorageError(f"no such file or folder: {shown}", path=where, errno=code,
                             hint="check the path" + (f" (the store's folders are recreated: {move})" if move else ""))
     if code in (_errno.EMFILE, _errno.ENFILE):
         return StorageError("too many open files", errno=code, hint="raise the limit, e.g. ulimit -n 4096")
     if code == _errno.ELOOP:
-        return StorageError(f"too many levels of symbolic links: {shown}", path=str(p) if p else None, errno=code,
+        return StorageError(f"too many levels of symbolic links: {shown}", path=where, errno=code,
                             hint="a link points back at itself: fix or remove it")
-    return StorageError(f"cannot read or write {shown}: {reason}", path=str(p) if p else None, errno=code,
+    return StorageError(f"cannot read or write {shown}: {reason}", path=where, errno=code,
                         hint="check that path (permissions, free space, the disk itself)")
