@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,17 +168,13 @@ def remove(kind: str, key: str, *, dry_run: bool) -> list[dict[str, Any]]:
     return [{"kind": "copy", "path": str(repo.path), "bytes": freed, "name": key}]
 
 
-def stored(kind: str, records: Sequence[rec.Record], remove: Any) -> list[StoredModel]:
+def stored(kind: str, records: Sequence[rec.Record],
+           drop: Callable[[str, bool], list[dict[str, Any]]]) -> list[StoredModel]:
     """Our copies of ``kind`` for an LRU ``prune``: the bytes only we hold (a blob the tool still links
-    costs nothing, so it counts 0); ``remove(spec_ref, dry_run)`` drops one."""
-    out = []
-    for r in records:
-        if r.source != kind or not is_copy(r):
-            continue
-        repo = repo_of(kind, r.key)
-        out.append(StoredModel(r.ref, held_bytes(repo), rec.parse_iso(r.last_used or r.pulled_at),
-                               lambda dry, ref=r.ref: remove(ref, dry)))
-    return out
+    costs nothing, so it counts 0); ``drop(spec_ref, dry_run)`` removes one."""
+    return [StoredModel(r.ref, held_bytes(repo_of(kind, r.key)), rec.parse_iso(r.last_used or r.pulled_at),
+                        lambda dry, ref=r.ref: drop(ref, dry))
+            for r in records if r.source == kind and is_copy(r)]
 
 
 def orphans(dry_run: bool, kinds: Sequence[str]) -> list[dict[str, Any]]:
