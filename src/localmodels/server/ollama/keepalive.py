@@ -79,7 +79,8 @@ class KeepAlive:
             self.expiry.pop(key, None)
 
     def unload(self, name: str) -> list[str]:
-        keys = [k for k, owner in self.owners.items() if owner == name and k in loaded_keys()]
+        loaded = loaded_keys()  # once, not per owner: each call walks the loaded-model cache under its lock
+        keys = [k for k, owner in self.owners.items() if owner == name and k in loaded]
         for key in keys:
             loaded_tasks.unload(key)
             self.expiry.pop(key, None)
