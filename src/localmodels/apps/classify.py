@@ -135,7 +135,7 @@ class FileClassifier:
         if self._prototypes is None:
             texts, owner = [], []
             for i, c in enumerate(self.categories):
-                for t in (f"A {c.name} file: {c.description}", *c.examples):
+                for t in c.prototype_texts():
                     texts.append(t)
                     owner.append(i)
             vecs = np.asarray(self._embed(texts), dtype=np.float32)
@@ -271,6 +271,14 @@ class FileClassifier:
         )
 
 
+def record_still_valid(rec: dict[str, Any], sha256: str, clf: Any) -> bool:
+    """The ``--resume`` rule (both engines): an earlier record is kept when the file's sha256, the
+    category set, the model and the method are unchanged."""
+    return (rec.get("sha256") == sha256 and rec.get("category") in clf.names
+            and rec.get("model") in (clf.model_label, getattr(clf, "model", None))
+            and str(rec.get("method", "")).split(">")[0] == clf.method)
+
+
 def read_documents(found: Iterable[Found], *, max_bytes: int = DEFAULT_MAX_BYTES, workers: int = 8
                    ) -> tuple[list[Document], list[Skipped]]:
     """Read files in parallel threads (I/O); unreadable and binary files become :class:`Skipped`."""
@@ -320,9 +328,7 @@ def classify_paths(paths: Sequence[str | Path], *, model: str | None = None, met
             todo = []
             for d in docs:
                 rec = previous.get(d.path)
-                if (rec is not None and rec.get("sha256") == d.sha256 and rec.get("category") in clf.names
-                        and rec.get("model") in (clf.model_label, getattr(clf, "model", None))
-                        and str(rec.get("method", "")).split(">")[0] == clf.method):
+                if rec is not None and record_still_valid(rec, d.sha256, clf):
                     resumed.append(rec)
                 else:
                     todo.append(d)

@@ -36,19 +36,11 @@ from .staging import StageReport, ensure_staged
 Progress = Callable[[int, int | None], None]
 
 
-def _kept(rec: dict[str, Any], sha256: str, clf: Any) -> bool:
-    """The local engine's ``--resume`` rule (:func:`localmodels.apps.classify_paths`): a record stays
-    when the file's sha256, the category set, the model and the method are unchanged."""
-    return (rec.get("sha256") == sha256 and rec.get("category") in clf.names
-            and rec.get("model") in (clf.model_label, clf.model)
-            and str(rec.get("method", "")).split(">")[0] == clf.method)
-
-
 def _split_resumed(found: list[Any], previous: dict[str, dict[str, Any]] | None, clf: Any,
                    max_bytes: int) -> tuple[list[Any], list[dict[str, Any]]]:
     """(files to classify on Ray, records kept): files with a record are read here to hash them,
     STREAM_FILES at a time (a file that is now unreadable goes to Ray, which reports it)."""
-    from ..classify import STREAM_FILES, read_documents
+    from ..classify import STREAM_FILES, read_documents, record_still_valid
 
     if not previous:
         return list(found), []
@@ -56,7 +48,7 @@ def _split_resumed(found: list[Any], previous: dict[str, dict[str, Any]] | None,
     resumed: list[dict[str, Any]] = []
     for start in range(0, len(known), STREAM_FILES):
         docs, _unreadable = read_documents(known[start:start + STREAM_FILES], max_bytes=max_bytes)
-        resumed += [previous[d.path] for d in docs if _kept(previous[d.path], d.sha256, clf)]
+        resumed += [previous[d.path] for d in docs if record_still_valid(previous[d.path], d.sha256, clf)]
     kept = {r["path"] for r in resumed}
     return [f for f in found if f.rel not in kept], resumed
 
