@@ -29,6 +29,10 @@ class Category:
     description: str
     examples: tuple[str, ...] = ()
 
+    def prototype_texts(self) -> tuple[str, ...]:
+        """The texts that stand for this category: its description and its examples."""
+        return (f"A {self.name} file: {self.description}", *self.examples)
+
 
 DEFAULT_CATEGORIES: tuple[Category, ...] = (
     Category("code", "source code of a program or library: modules, functions, classes, scripts", (

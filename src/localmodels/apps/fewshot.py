@@ -141,7 +141,7 @@ def category_examples(categories: Sequence[Category] | None, names: Sequence[str
     for n in names:
         c = described.get(n)
         if c is not None:
-            out += [Example(n, t) for t in (f"A {n} file: {c.description}", *c.examples)]
+            out += [Example(n, t) for t in c.prototype_texts()]
     return out
 
 
