@@ -20,7 +20,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._decode import Item, decode, log_softmax
+from ._decode import Item, common_prefix, decode, log_softmax
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,11 +57,7 @@ class ScoringContext:
         """Make sequence 0 hold exactly ``head``, reusing the prefix it already holds."""
         import llama_cpp
 
-        keep = 0
-        for a, b in zip(self.head, head):
-            if a != b:
-                break
-            keep += 1
+        keep = common_prefix([self.head, head])
         llama_cpp.llama_memory_seq_rm(self.mem, 0, keep, -1)
         self.head = head[:keep]
         if len(head) > keep:
@@ -73,15 +69,6 @@ class ScoringContext:
 
         for s in range(first, self.n_seq):
             llama_cpp.llama_memory_seq_rm(self.mem, s, -1, -1)
-
-
-def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
-    n = min(len(s) for s in seqs)
-    first = seqs[0]
-    for i in range(n):
-        if any(s[i] != first[i] for s in seqs[1:]):
-            return i
-    return n
 
 
 class BatchedScoring:
@@ -127,7 +114,7 @@ class BatchedScoring:
         s = self._scoring
         assert s is not None and 0 < len(prompts) < s.n_seq
         with self.lock:
-            head_n = min(_common_prefix(prompts), min(len(p) for p in prompts) - 1)
+            head_n = min(common_prefix(prompts), min(len(p) for p in prompts) - 1)
             s.clear()
             try:
                 s.keep_head(list(prompts[0][:head_n]), self.n_vocab)

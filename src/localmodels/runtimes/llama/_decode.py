@@ -1,8 +1,10 @@
-"""Decoding a batch of (token, position, sequence) items in a llama.cpp context, and the log-softmax
-of a logits row: shared by label scoring, parallel scoring and ``logprobs``."""
+"""Decoding a batch of (token, position, sequence) items in a llama.cpp context, the log-softmax of a
+logits row and the shared prefix of token lists: shared by label scoring, parallel scoring and
+``logprobs``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,3 +45,13 @@ def log_softmax(row: np.ndarray) -> np.ndarray:
 
     m = row.max()
     return row - (m + np.log(np.exp(row - m).sum()))
+
+
+def common_prefix(seqs: Sequence[Sequence[int]]) -> int:
+    """How many leading tokens all of ``seqs`` share."""
+    n = min(len(s) for s in seqs)
+    first = seqs[0]
+    for i in range(n):
+        if any(s[i] != first[i] for s in seqs[1:]):
+            return i
+    return n

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import UsageError
 from ..base import LabelScores
-from ._decode import decode, log_softmax
+from ._decode import common_prefix, decode, log_softmax
 
 if TYPE_CHECKING:
     import numpy as np
@@ -106,11 +106,7 @@ class LabelScoring:
         toks = [self.tokenize(p, add_bos=True, special=False) for p in prompts]
         conts = [self.continuations(p, t, answers) for p, t in zip(prompts, toks)]
         for t, c in zip(toks, conts):
-            if len(t) + max(len(x) for x in c) >= self.n_ctx:
-                raise UsageError(
-                    f"prompt of {len(t)} tokens plus the answer does not fit the context of {self.n_ctx} tokens",
-                    hint="shorten the text or load the model with a larger context (--n-ctx, LOCALMODELS_N_CTX)",
-                )
+            self._check_fits(t, c)
         group = self.group_size(settings().llm_batch)  # type: ignore[attr-defined]
         out: list[list[float] | None] = [None] * len(toks)
         batchable = [i for i in range(len(toks)) if group and self.fits_scoring_sequence(toks[i], conts[i])]  # type: ignore[attr-defined]
@@ -154,6 +150,13 @@ class LabelScoring:
             grammar=self.compile_grammar(grammar=reasoning_grammar()))  # type: ignore[attr-defined]
         return LabelScores(label, probs, json_string_prefix(gen.text), method="llm")
 
+    def _check_fits(self, prompt: Sequence[int], answers: Sequence[Sequence[int]]) -> None:
+        if len(prompt) + max((len(a) for a in answers), default=0) >= self.n_ctx:
+            raise UsageError(
+                f"prompt of {len(prompt)} tokens plus the answer does not fit the context of {self.n_ctx} tokens",
+                hint="shorten the text or load the model with a larger context (--n-ctx, LOCALMODELS_N_CTX)",
+            )
+
     def continuation_logprobs(self, prefix: Sequence[int], continuations: Sequence[Sequence[int]]) -> list[float]:
         """log P(continuation | prefix), summed over its tokens, for each continuation.
 
@@ -165,11 +168,7 @@ class LabelScoring:
         with self.lock:
             llm = self.llm
             n = len(prefix)
-            if n + max((len(c) for c in continuations), default=0) >= self.n_ctx:
-                raise UsageError(
-                    f"prompt of {n} tokens plus the answer does not fit the context of {self.n_ctx}",
-                    hint="shorten the text or load the model with a larger n_ctx (LOCALMODELS_N_CTX)",
-                )
+            self._check_fits(prefix, continuations)
             first = log_softmax(self._prime(list(prefix)))
             out: list[float] = []
             try:
@@ -196,24 +195,13 @@ class LabelScoring:
         import numpy as np
 
         llm = self.llm
-        cached = llm.input_ids[: llm.n_tokens].tolist()
-        keep = 0
-        for a, b in zip(cached, tokens):
-            if a != b:
-                break
-            keep += 1
-        keep = min(keep, len(tokens) - 1)
+        keep = min(common_prefix([llm.input_ids[: llm.n_tokens].tolist(), tokens]), len(tokens) - 1)
         if keep and not llm._ctx.kv_cache_seq_rm(-1, keep, -1):
             keep = 0
         llm.n_tokens = keep
         if keep == 0:
             llm.reset()
-        # The last token is always decoded on its own: llama.cpp's numbers depend slightly on how
-        # tokens are batched, and this makes a repeated call (which reuses the cache up to the
-        # last token) give exactly the scores of the first.
-        if len(tokens) - 1 > keep:
-            llm.eval(tokens[keep:-1])
-        llm.eval(tokens[-1:])
+        llm.eval(tokens[keep:])  # one batch: the logits do not depend on it (a batch-invariant build, ``_cpp``)
         ptr = llm._ctx.get_logits_ith(-1)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
 
