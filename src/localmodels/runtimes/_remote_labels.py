@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import LocalModelsError, RuntimeFailure, UsageError
 from .base import LabelScores
+from .labels import choose, normalise
 
 MAX_TEXT_CHARS = 20_000  # what a remote prompt takes of a text (the endpoint's context is unknown)
 
@@ -51,8 +52,6 @@ class RemoteLabels:
         if not with_reasoning:
             logps = echo_logprobs(self, prompt, [f" {x}\n" for x in labels])
             if logps is not None:
-                from .llama._scoring import choose, normalise
-
                 probs = dict(zip(labels, normalise(logps)))
                 return LabelScores(choose(labels, logps, temperature, seed), probs, None, method="llm-remote")
         answer, probs, reasoning = remote_answer(self, prompt, labels, key, with_reasoning, temperature, seed)

@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import UsageError
 from ..results import Classification
 from ..runtimes.base import LLM, LabelScores
-from ..runtimes.llama._scoring import REASONING_MAX_CHARS, reasoning_grammar
+from ..runtimes.labels import REASONING_MAX_CHARS, reasoning_grammar
 
 __all__ = ["llm_classify", "build_prompt", "reasoning_grammar"]
 
