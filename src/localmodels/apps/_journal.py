@@ -92,3 +92,14 @@ def partial_report(previous: dict[str, dict[str, Any]] | None, journal: Journal,
         "files": list(records.values()),
         "skipped": [],
     }
+
+
+def save_partial(previous: dict[str, dict[str, Any]] | None, journal: Journal, output: str | Path, *, model: str,
+                 method: str, categories: Sequence[Any]) -> int:
+    """Ctrl-C: close the journal and write the output with what was done; returns how many files it holds."""
+    from . import _output
+
+    journal.close()
+    partial = partial_report(previous, journal, model=model, method=method, categories=categories)
+    _output.write(partial, output)
+    return len(partial["files"])

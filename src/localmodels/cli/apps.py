@@ -62,7 +62,7 @@ def classify(
 
         model = default_model(method or "embedding")
     cats = parse_categories(categories, categories_file)
-    from ..apps._journal import Journal, partial_report
+    from ..apps._journal import Journal, save_partial
 
     journal = Journal(output)
     # --resume: the finished output's records, and those an interrupted run left in its journal
@@ -86,7 +86,8 @@ def classify(
             paths, output, address=address, workers=workers, stage_from=stage_from, json_out=json_out,
             resume=resume, model=model, method=method, categories=cats, include=include or (),
             exclude=exclude or (), gitignore=not no_gitignore, max_bytes=max_size, quantize=quantize,
-            prior_weight=prior_weight, max_chunks=max_chunks, print_summary=_print_summary)
+            prior_weight=prior_weight, max_chunks=max_chunks, print_summary=_print_summary, journal=journal,
+            previous=previous)
     journal.start(keep=resume)  # before any work: an output path that cannot be written fails here
     if method is None:  # after the checks above: choosing may distill the static twin (minutes, once)
         from ..apps.cascade import choose_method
@@ -125,10 +126,8 @@ def classify(
         if bar is not None:
             bar.stop()
             bar = None
-        journal.close()
-        partial = partial_report(previous, journal, model=model, method=method, categories=cats or [])
-        _output.write(partial, output)
-        err_console().print(f"interrupted: {len(partial['files'])} finished files are in {output}; run the "
+        saved = save_partial(previous, journal, output, model=model, method=method, categories=cats or [])
+        err_console().print(f"interrupted: {saved} finished files are in {output}; run the "
                             "same command with --resume to classify the rest", highlight=False)
         raise
     finally:

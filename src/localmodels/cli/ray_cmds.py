@@ -80,19 +80,19 @@ def stage_cmd(
 
 def classify_engine(paths: list[Path], output: Path, *, address: str | None, workers: int,
                     stage_from: str | None, json_out: bool, resume: bool,
-                    print_summary: Callable[[Any, dict, Path], None], **kwargs: Any) -> None:
+                    print_summary: Callable[[Any, dict, Path], None], journal: Any,
+                    previous: dict[str, dict[str, Any]] | None, **kwargs: Any) -> None:
     """``classify --engine ray``: the same report and output file as the local engine
     (``print_summary``: the ``classify`` command's own table), with its journal and ``--resume``:
     finished files go to the output's side journal as they come back from Ray; Ctrl-C writes the
     output with what was done; ``--resume`` keeps the records of the output and of the journal
-    whose file is unchanged and classifies only the rest on Ray."""
+    whose file is unchanged and classifies only the rest on Ray (``journal``, ``previous``: the
+    command's, already read)."""
     from ..apps import _output
-    from ..apps._journal import Journal, partial_report
+    from ..apps._journal import save_partial
     from ..apps.ray.jobs import classify_on_ray
     from .output import err_console, print_json
 
-    journal = Journal(output)
-    previous = {**_output.read_previous(output), **journal.records()} if resume else None
     journal.start(keep=resume)  # before any work: an output path that cannot be written fails here
     bar, update = _bar("classifying", None) if not json_out else (None, None)
     if bar is not None:
@@ -105,11 +105,9 @@ def classify_engine(paths: list[Path], output: Path, *, address: str | None, wor
         if bar is not None:
             bar.stop()
             bar = None
-        journal.close()
-        partial = partial_report(previous, journal, model=kwargs["model"], method=kwargs["method"],
-                                 categories=kwargs.get("categories") or [])
-        _output.write(partial, output)
-        err_console().print(f"interrupted: {len(partial['files'])} finished files are in {output}; run the "
+        saved = save_partial(previous, journal, output, model=kwargs["model"], method=kwargs["method"],
+                             categories=kwargs.get("categories") or [])
+        err_console().print(f"interrupted: {saved} finished files are in {output}; run the "
                             "same command with --resume to classify the rest", highlight=False)
         raise
     except BaseException:
